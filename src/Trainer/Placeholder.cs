@@ -1,0 +1,1 @@
+namespace Microsoft.ML.CompactTransformer; internal static class Placeholder { }
