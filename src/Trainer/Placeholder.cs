@@ -1,1 +1,0 @@
-namespace Microsoft.ML.CompactTransformer; internal static class Placeholder { }
