@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Microsoft.ML.CompactTransformer.Modeling;
 
 /// <summary>
@@ -29,6 +31,23 @@ public sealed class ValueMixing
 
     /// <summary>True when <paramref name="where"/> is in scope and the values are not left as they are.</summary>
     public bool AppliesTo(AttentionScope where) => (Scope & where) != 0 && !(Alpha == 0 && Beta == 1);
+
+    /// <summary>
+    /// Returns <c>Beta * values + Alpha * softmax(values, tokenDim)</c> when <paramref name="where"/> is in
+    /// scope, else <paramref name="values"/> itself (no copy).
+    /// </summary>
+    internal Tensor Apply(Tensor values, long tokenDim, AttentionScope where)
+    {
+        if (!AppliesTo(where))
+            return values;
+        using var scope = NewDisposeScope();
+        var mixed = values.softmax(tokenDim);
+        if (Alpha != 1)
+            mixed = mixed.mul(Alpha);
+        if (Beta != 0)
+            mixed = Beta == 1 ? mixed.add(values) : mixed.add(values, Beta);
+        return mixed.MoveToOuterDisposeScope();
+    }
 
     /// <summary>A copy, so that settings can be captured without sharing the live instance.</summary>
     public ValueMixing Clone() => new(Alpha, Beta, Scope);

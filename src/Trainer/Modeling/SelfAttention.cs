@@ -1,0 +1,47 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.CompactTransformer.Modeling;
+
+/// <summary>
+/// Multi-head self-attention of the original: <c>qkv</c> = Linear(d, 3d, no bias), heads of d/H,
+/// softmax(q k^T / sqrt(d/H)) over keys, attention dropout, <c>proj</c> = Linear(d, d) and dropout.
+/// The values may first be replaced by <c>beta * V + alpha * softmax_over_tokens(V)</c>; the product
+/// itself always runs through the fused scaled_dot_product_attention.
+/// </summary>
+public sealed class SelfAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear qkv;
+    private readonly Linear proj;
+    private readonly Dropout proj_drop;
+    private readonly int numHeads;
+    private readonly double attentionDropout;
+    private readonly ValueMixing mixing;
+
+    /// <summary>Builds the attention of <paramref name="arch"/>, reading the variant from <paramref name="mixing"/> at every call.</summary>
+    public SelfAttention(CctArchitecture arch, ValueMixing mixing) : base(nameof(SelfAttention))
+    {
+        numHeads = arch.NumHeads;
+        attentionDropout = arch.AttentionDropout;
+        this.mixing = mixing;
+        qkv = nn.Linear(arch.EmbeddingDim, 3L * arch.EmbeddingDim, hasBias: false);
+        proj = nn.Linear(arch.EmbeddingDim, arch.EmbeddingDim);
+        proj_drop = nn.Dropout(arch.Dropout);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], n = x.shape[1], c = x.shape[2];
+        // (B, N, 3, H, d/H) -> (3, B, H, N, d/H): rows 0..d-1 of the qkv weight are q, then k, then v.
+        var parts = qkv.call(x).reshape(b, n, 3, numHeads, c / numHeads).permute(2, 0, 3, 1, 4);
+        var q = parts[0];
+        var k = parts[1];
+        var v = mixing.Apply(parts[2], tokenDim: 2, AttentionScope.SelfAttention);
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, p: training ? attentionDropout : 0.0);
+        var merged = attended.transpose(1, 2).reshape(b, n, c);
+        return proj_drop.call(proj.call(merged)).MoveToOuterDisposeScope();
+    }
+}
