@@ -32,7 +32,7 @@ public sealed class TransformerClassifier : nn.Module<Tensor, Tensor>
 
         positional_emb = arch.PositionalEmbedding switch
         {
-            PositionalEmbeddingKind.Learnable => nn.Parameter(nn.init.trunc_normal_(empty(1, arch.SequenceLength, d), std: 0.2)),
+            PositionalEmbeddingKind.Learnable => nn.Parameter(TruncatedNormal.Fill(empty(1, arch.SequenceLength, d), std: 0.2)),
             PositionalEmbeddingKind.Sine => nn.Parameter(SinePositionalEmbedding.Create(arch.SequenceLength, d), requires_grad: false),
             _ => null,
         };
@@ -60,7 +60,7 @@ public sealed class TransformerClassifier : nn.Module<Tensor, Tensor>
             switch (module)
             {
                 case Linear linear:
-                    nn.init.trunc_normal_(linear.weight, std: 0.02);
+                    TruncatedNormal.Fill(linear.weight, std: 0.02);
                     if (linear.bias is not null)
                         nn.init.zeros_(linear.bias);
                     break;
