@@ -110,12 +110,12 @@ public static class IdxDatasetReader
 
     private static void Header(byte[] data, string path, int magic, string kind, int headerSize)
     {
-        if (data.Length < headerSize)
-            throw new InvalidDataException($"'{path}' has {data.Length} bytes, fewer than the {headerSize}-byte header of IDX {kind}.");
-        int actual = BinaryPrimitives.ReadInt32BigEndian(data);
-        if (actual != magic)
+        // The magic number first: a wrong file is a likelier mistake than a short one.
+        if (data.Length >= 4 && BinaryPrimitives.ReadInt32BigEndian(data) is var actual && actual != magic)
             throw new InvalidDataException(
                 $"'{path}' starts with magic number 0x{actual:X8}; IDX {kind} start with 0x{magic:X8}. Is it the right file?");
+        if (data.Length < headerSize)
+            throw new InvalidDataException($"'{path}' has {data.Length} bytes, fewer than the {headerSize}-byte header of IDX {kind}.");
     }
 
     private static int Dimension(byte[] data, int offset, string path, string what)
