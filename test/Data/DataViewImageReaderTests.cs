@@ -46,6 +46,14 @@ public class DataViewImageReaderTests
         public float[] Pixels { get; set; } = Array.Empty<float>();
     }
 
+    private sealed class SparseRow
+    {
+        public string Label { get; set; } = "";
+
+        [VectorType(4)]
+        public VBuffer<float> Pixels { get; set; }
+    }
+
     private sealed class PathRow
     {
         public string Path { get; set; } = "";
@@ -134,6 +142,20 @@ public class DataViewImageReaderTests
         Assert.Equal(new[] { "0", "1", "2" }, set.ClassNames);
         Assert.Equal(new[] { 2, 0 }, set.Labels.ToArray());
         Assert.Equal((1, 2, 2), (set.Channels, set.Height, set.Width));
+    }
+
+    [Fact]
+    public void ExpandsSparseVectors()
+    {
+        IDataView data = Keyed(new[]
+        {
+            new SparseRow { Label = "a", Pixels = new VBuffer<float>(4, 2, new[] { 5f, 7f }, new[] { 1, 3 }) },
+            new SparseRow { Label = "a", Pixels = new VBuffer<float>(4, new[] { 1f, 2f, 3f, 4f }) },
+        });
+
+        ImageDataset set = DataViewImageReader.Read(data, "Label", "Pixels");
+
+        Assert.Equal(new byte[] { 0, 5, 0, 7, 1, 2, 3, 4 }, set.BytePixels.ToArray());
     }
 
     [Fact]
