@@ -79,7 +79,9 @@ public class CctOnnxExporterTests
         var f = ReferenceFixture.Load("cct_2_3x2_32");
         byte[] standard = CctOnnxExporter.Export(f.Architecture, f.StateDict, new ValueMixing(), WithLogits);
         byte[] alpha0Beta1 = CctOnnxExporter.Export(f.Architecture, f.StateDict, new ValueMixing(0, 1, AttentionScope.Both), WithLogits);
+        byte[] scopeNone = CctOnnxExporter.Export(f.Architecture, f.StateDict, new ValueMixing(1, 0, AttentionScope.None), WithLogits);
         Assert.Equal(standard, alpha0Beta1);
+        Assert.Equal(standard, scopeNone);
     }
 
     [Theory]

@@ -23,7 +23,10 @@ public static class CctOnnxExporter
     /// <c>classifier.blocks.0.self_attn.qkv.weight</c>). Every key the architecture needs must be present
     /// with the exact shape; keys it does not need are an error. A sine embedding may be left out (it is regenerated).
     /// </param>
-    /// <param name="mixing">The attention variant; its current alpha and beta are baked into the graph.</param>
+    /// <param name="mixing">
+    /// The attention variant; its current alpha and beta are baked into the graph. With class-token pooling
+    /// (ViT-Lite) there is no sequence pooling, so the <see cref="AttentionScope.Pooling"/> part has nothing to act on.
+    /// </param>
     /// <param name="settings">Names, preprocessing and format.</param>
     /// <exception cref="ArgumentException">An argument cannot be exported; the message names the value and what was expected.</exception>
     public static byte[] Export(CctArchitecture architecture, IReadOnlyDictionary<string, NamedTensorData> stateDict,
