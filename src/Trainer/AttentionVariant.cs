@@ -2,7 +2,7 @@ namespace Microsoft.ML.CompactTransformer;
 
 /// <summary>
 /// Named forms of the value transform <c>V' = beta * V + alpha * softmax_over_tokens(V)</c>.
-/// <see cref="CompactTransformerOptions.Alpha"/> and <see cref="CompactTransformerOptions.Beta"/> complete it where the name leaves a weight open.
+/// The options' <c>Alpha</c> and <c>Beta</c> complete it where the name leaves a weight open.
 /// </summary>
 public enum AttentionVariant
 {
