@@ -42,21 +42,18 @@ internal static class DataViewImageReader
             ?? throw new ArgumentException(
                 $"The feature column '{featureColumnName}' is not in the data (columns: {string.Join(", ", data.Schema.Select(c => c.Name))}).");
 
-        ImageDatasetBuilder builder = feature.Type switch
+        ImageDatasetBuilder builder = FeatureColumnKinds.Of(feature.Type) switch
         {
-            VectorDataViewType { ItemType: var item, IsKnownSize: true } v
-                when item == NumberDataViewType.Single || item == NumberDataViewType.Byte
-                => ReadPixelVectors(data, label, feature, v, classNames.Length, channels, height, width),
-            ImageDataViewType image
-                => ReadImages(data, label, feature, classNames.Length, channels, height ?? NullIfZero(image.Height),
-                    width ?? NullIfZero(image.Width)),
-            VectorDataViewType { ItemType: var item, IsKnownSize: false } when item == NumberDataViewType.Byte
+            FeatureColumnKind.FloatPixels or FeatureColumnKind.BytePixels
+                => ReadPixelVectors(data, label, feature, (VectorDataViewType)feature.Type, classNames.Length, channels, height, width),
+            FeatureColumnKind.Image
+                => ReadImages(data, label, feature, classNames.Length, channels, height ?? NullIfZero(((ImageDataViewType)feature.Type).Height),
+                    width ?? NullIfZero(((ImageDataViewType)feature.Type).Width)),
+            FeatureColumnKind.EncodedImage
                 => ReadImages(data, label, feature, classNames.Length, channels, height, width),
             _ => throw new ArgumentException(
                 $"The feature column '{featureColumnName}' has type {feature.Type}, which cannot be read as images. Accepted: " +
-                "a known-size Vector<Single> of C*H*W pixels in planar CHW order (ExtractPixels), " +
-                "a known-size Vector<Byte> of such pixels (ExtractPixels with outputAsFloatArray: false), " +
-                "an image column (LoadImages, ResizeImages), or a variable-size Vector<Byte> of encoded image bytes (LoadRawImageBytes)."),
+                FeatureColumnKinds.Accepted + "."),
         };
         return builder.Build(classNames);
     }

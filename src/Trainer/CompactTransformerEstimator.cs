@@ -1,0 +1,159 @@
+using Microsoft.ML.CompactTransformer.Data;
+using Microsoft.ML.CompactTransformer.Interop;
+using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Training;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.CompactTransformer;
+
+/// <summary>
+/// Trains a Compact Convolutional Transformer (or CVT / ViT-Lite) for multiclass image classification with
+/// TorchSharp, and returns a <see cref="CompactTransformerModel"/> made of stock ML.NET transforms.
+/// Create it with <c>mlContext.MulticlassClassification.Trainers.CompactTransformer(...)</c>.
+/// </summary>
+public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerModel>
+{
+    private readonly CompactTransformerOptions options;
+    private readonly MLContext mlContext;
+
+    /// <summary>Creates the estimator. ML.NET keeps the catalog's context internal, so the stock transforms use their own seeded one.</summary>
+    public CompactTransformerEstimator(CompactTransformerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+        mlContext = new MLContext(options.Seed);
+    }
+
+    /// <summary>The options this estimator trains with.</summary>
+    public CompactTransformerOptions Options => options;
+
+    /// <summary>Trains on <paramref name="input"/> without a validation set.</summary>
+    public CompactTransformerModel Fit(IDataView input) => Fit(input, null, CancellationToken.None);
+
+    /// <summary>Trains on <paramref name="trainData"/> and evaluates <paramref name="validationData"/> after every epoch.</summary>
+    public CompactTransformerModel Fit(IDataView trainData, IDataView? validationData) => Fit(trainData, validationData, CancellationToken.None);
+
+    /// <summary>
+    /// Trains; a cancelled token stops at the next batch boundary and the model trained so far is returned.
+    /// </summary>
+    public CompactTransformerModel Fit(IDataView trainData, IDataView? validationData, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        CheckColumns(trainData.Schema, nameof(trainData));
+        var preset = options.CustomArchitecture ?? CctPresets.Get(options.Architecture);
+        var kind = FeatureColumnKinds.Of(trainData.Schema[options.FeatureColumnName].Type)!.Value;
+        bool imageColumn = kind is FeatureColumnKind.Image or FeatureColumnKind.EncodedImage;
+        // Image columns are brought to the architecture's size unless the options name one.
+        int? height = Positive(options.ImageHeight) ?? (imageColumn ? preset.ImageHeight : null);
+        int? width = Positive(options.ImageWidth) ?? (imageColumn ? preset.ImageWidth : null);
+        var train = DataViewImageReader.Read(trainData, options.LabelColumnName, options.FeatureColumnName, Positive(options.Channels), height, width);
+        ImageDataset? validation = null;
+        if (validationData is not null)
+        {
+            CheckColumns(validationData.Schema, nameof(validationData));
+            validation = DataViewImageReader.Read(validationData, options.LabelColumnName, options.FeatureColumnName, train.Channels, train.Height, train.Width);
+            if (!validation.ClassNames.SequenceEqual(train.ClassNames))
+                throw new ArgumentException(
+                    $"The validation label '{options.LabelColumnName}' has classes [{string.Join(", ", validation.ClassNames)}]; expected the training label's " +
+                    $"[{string.Join(", ", train.ClassNames)}] in the same key order. Map both with the same fitted MapValueToKey.", nameof(validationData));
+        }
+
+        var arch = preset with
+        {
+            InputChannels = train.Channels,
+            ImageHeight = train.Height,
+            ImageWidth = train.Width,
+            NumClasses = train.ClassCount,
+        };
+        var (alpha, beta) = AttentionVariantWeights.Resolve(options.Attention, options.Alpha, options.Beta);
+        using var network = new CctNetwork(arch, new ValueMixing(alpha, beta, options.AttentionScope));
+        if (options.InitialWeightsPath is { } weights)
+            InitialWeights.Load(network, weights);
+
+        var normalization = options.Mean is null && options.Std is null
+            ? PixelNormalization.FromStatistics(train, options.PixelScale)
+            : new PixelNormalization(options.PixelScale, PerChannel(options.Mean, 0, train.Channels, "Mean"), PerChannel(options.Std, 1, train.Channels, "Std"));
+        var settings = TrainingSettingsFrom(options, alpha, beta) with { Normalization = normalization };
+        var progress = new Progress(options);
+        var result = new CctTrainingLoop(network, settings).Run(train, validation, progress, cancellationToken);
+        return CompactTransformerModelBuilder.Build(mlContext, trainData.Schema, options.FeatureColumnName, network, train.ClassNames,
+            result.Normalization, result.History, options.ScoreColumnName, options.PredictedLabelColumnName);
+    }
+
+    private static int? Positive(int value) => value > 0 ? value : null;
+
+    internal static TrainingSettings TrainingSettingsFrom(CompactTransformerOptions o, double alpha, double beta) => new()
+    {
+        Epochs = o.Epochs,
+        BatchSize = o.BatchSize,
+        LearningRate = o.LearningRate,
+        WeightDecay = o.WeightDecay,
+        WarmupEpochs = o.WarmupEpochs,
+        WarmupStartLearningRate = o.MinLearningRate,
+        MinLearningRate = o.MinLearningRate,
+        LabelSmoothing = o.LabelSmoothing,
+        RandomCropPadding = o.RandomCropPadding,
+        HorizontalFlip = o.HorizontalFlip,
+        Seed = o.Seed,
+        Threads = o.NumberOfThreads,
+        Alpha = alpha,
+        Beta = beta,
+        MixingSchedule = o.MixingSchedule,
+    };
+
+    // One value per channel, or a single value for all; null means the neutral value.
+    private static double[] PerChannel(float[]? values, double neutral, int channels, string field)
+    {
+        if (values is null)
+            return Enumerable.Repeat(neutral, channels).ToArray();
+        if (values.Length == 1)
+            return Enumerable.Repeat((double)values[0], channels).ToArray();
+        if (values.Length != channels)
+            throw new ArgumentException($"CompactTransformerOptions.{field} has {values.Length} values; the images have {channels} channel(s): give one value per channel, or one for all.");
+        return values.Select(v => (double)v).ToArray();
+    }
+
+    private void CheckColumns(DataViewSchema schema, string argument)
+    {
+        var label = schema.GetColumnOrNull(options.LabelColumnName)
+            ?? throw new ArgumentOutOfRangeException(argument,
+                $"Label column '{options.LabelColumnName}' not found; the data has {string.Join(", ", schema.Select(c => c.Name))}.");
+        if (label.Type is not KeyDataViewType)
+            throw new ArgumentOutOfRangeException(argument,
+                $"Label column '{options.LabelColumnName}' has type {label.Type}; expected a key type. Convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{options.LabelColumnName}\").");
+        var feature = schema.GetColumnOrNull(options.FeatureColumnName)
+            ?? throw new ArgumentOutOfRangeException(argument,
+                $"Feature column '{options.FeatureColumnName}' not found; the data has {string.Join(", ", schema.Select(c => c.Name))}.");
+        if (FeatureColumnKinds.Of(feature.Type) is null)
+            throw new ArgumentOutOfRangeException(argument,
+                $"Feature column '{options.FeatureColumnName}' has type {feature.Type}; expected {FeatureColumnKinds.Accepted}.");
+    }
+
+    /// <summary>
+    /// The schema after this trainer: the input columns plus <c>Score</c> (vector of probabilities, slot names)
+    /// and <c>PredictedLabel</c> (key type with key values), as ML.NET's multiclass trainers declare them.
+    /// </summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (!inputSchema.TryFindColumn(options.LabelColumnName, out var label))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{options.LabelColumnName}' not found.");
+        if (!label.IsKey)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"Label column '{options.LabelColumnName}' is not a key type; convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{options.LabelColumnName}\").");
+        if (!inputSchema.TryFindColumn(options.FeatureColumnName, out _))
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{options.FeatureColumnName}' not found.");
+        var outputs = OutputColumns.Shape(options.ScoreColumnName, options.PredictedLabelColumnName);
+        var names = new HashSet<string>(outputs.Select(c => c.Name));
+        return new SchemaShape(inputSchema.Where(c => !names.Contains(c.Name)).Concat(outputs));
+    }
+
+    private sealed class Progress(CompactTransformerOptions options) : IProgress<EpochMetrics>
+    {
+        public void Report(EpochMetrics value)
+        {
+            options.MetricsCallback?.Invoke(value);
+            options.Progress?.Report(value);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Training;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.CompactTransformer;
+
+/// <summary>
+/// A trained Compact Transformer: an ordinary ML.NET transformer made only of stock transforms around an ONNX
+/// export of the network (image preparation, <c>ApplyOnnxModel</c>, label mapping). It saves with
+/// <c>mlContext.Model.Save</c> and loads in any process without this library; inference needs no libtorch.
+/// It also carries what training knew: architecture, classes, normalisation, attention weights and history.
+/// </summary>
+public sealed class CompactTransformerModel : ITransformer, IDisposable
+{
+    private readonly TransformerChain<ITransformer> chain;
+    private readonly byte[] onnxModel;
+
+    internal CompactTransformerModel(TransformerChain<ITransformer> chain, byte[] onnxModel, CctArchitecture architecture,
+        IReadOnlyList<string> classNames, PixelNormalization normalization, ValueMixing mixing, TrainingHistory history)
+    {
+        this.chain = chain;
+        this.onnxModel = onnxModel;
+        Architecture = architecture;
+        ClassNames = classNames;
+        Normalization = normalization;
+        Mixing = mixing.Clone();
+        History = history;
+    }
+
+    /// <summary>The network's architecture (image size, channels and classes included).</summary>
+    public CctArchitecture Architecture { get; }
+
+    /// <summary>Class names in the training label's key order (class i is key i + 1).</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The pixel normalisation folded into the ONNX graph.</summary>
+    public PixelNormalization Normalization { get; }
+
+    /// <summary>The attention variant in force at the end of training (the exported alpha, beta and scope).</summary>
+    public ValueMixing Mixing { get; }
+
+    /// <summary>Per-epoch learning curves of the training run.</summary>
+    public TrainingHistory History { get; }
+
+    /// <summary>The stock ML.NET transforms this model consists of.</summary>
+    public TransformerChain<ITransformer> ScoringChain => chain;
+
+    /// <summary>A copy of the ONNX model bytes (input: C*H*W pixels; outputs: Score and PredictedIndex).</summary>
+    public byte[] GetOnnxModel() => (byte[])onnxModel.Clone();
+
+    /// <summary>Writes the ONNX model to <paramref name="path"/> (through a temporary file, so a failure leaves no partial file).</summary>
+    public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, onnxModel);
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => ((ITransformer)chain).IsRowToRowMapper;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => chain.GetOutputSchema(inputSchema);
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)chain).GetRowToRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input) => chain.Transform(input);
+
+    /// <summary>Saves the stock transforms only, so the zip loads without this assembly.</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)chain).Save(ctx);
+
+    /// <inheritdoc />
+    public void Dispose() => chain.Dispose();
+}

@@ -1,0 +1,31 @@
+using Microsoft.ML.CompactTransformer.Interop;
+using Microsoft.ML.CompactTransformer.Modeling;
+
+namespace Microsoft.ML.CompactTransformer;
+
+/// <summary>Loads a starting point for training: a PyTorch state_dict of the original or a model zip of ours.</summary>
+internal static class InitialWeights
+{
+    // Fine-tuning usually changes the image size or the class count: allow both, keep everything else strict.
+    private static readonly CheckpointLoadOptions FineTuning = new() { ResizePositionalEmbedding = true, ReplaceClassifierHead = true };
+
+    public static CheckpointLoadReport Load(CctNetwork network, string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Initial weights '{path}' do not exist; expected a PyTorch .pt/.pth state_dict or a model zip saved from this trainer.", path);
+        if (string.Equals(Path.GetExtension(path), ".zip", StringComparison.OrdinalIgnoreCase))
+        {
+            var saved = CompactTransformerModelFile.ReadStateDict(path);
+            try
+            {
+                return PyTorchCheckpoint.Load(network, saved, path, FineTuning);
+            }
+            finally
+            {
+                foreach (var t in saved.Values)
+                    t.Dispose();
+            }
+        }
+        return PyTorchCheckpoint.Load(network, path, FineTuning);
+    }
+}
