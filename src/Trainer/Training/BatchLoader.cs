@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.CompactTransformer.Data;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.CompactTransformer.Training;
+
+/// <summary>
+/// Turns index lists into (normalised images, labels) tensors on the training device. Pixels are copied
+/// straight into one reused CPU tensor (no per-batch managed buffer), augmented there in raw pixel values,
+/// moved to the device and normalised there.
+/// </summary>
+internal sealed class BatchLoader : IDisposable
+{
+    private readonly ImageDataset data;
+    private readonly IReadOnlyList<ImageAugmentation> augmentations;
+    private readonly Device device;
+    private readonly Tensor pixels;
+    private readonly Tensor labels;
+    private readonly Tensor multipliers;
+    private readonly Tensor offsets;
+
+    /// <param name="data">Images to read.</param>
+    /// <param name="capacity">Largest batch that will be asked for.</param>
+    /// <param name="normalization">Applied to every batch.</param>
+    /// <param name="device">Where the returned tensors live.</param>
+    /// <param name="augmentations">Per-image transforms, applied when <see cref="Load"/> gets a random source.</param>
+    public BatchLoader(ImageDataset data, int capacity, PixelNormalization normalization, Device device,
+        IReadOnlyList<ImageAugmentation>? augmentations = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(normalization);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        this.data = data;
+        this.device = device;
+        this.augmentations = augmentations ?? [];
+        Capacity = capacity;
+        // Long-lived: kept out of whatever dispose scope the caller is in.
+        using var scope = NewDisposeScope();
+        pixels = empty([capacity, data.Channels, data.Height, data.Width], ScalarType.Float32).DetachFromDisposeScope();
+        labels = empty([capacity], ScalarType.Int64).DetachFromDisposeScope();
+        var (m, o) = normalization.ToTensors(data.Channels, device);
+        multipliers = m.DetachFromDisposeScope();
+        offsets = o.DetachFromDisposeScope();
+    }
+
+    /// <summary>Largest batch this loader holds.</summary>
+    public int Capacity { get; }
+
+    /// <summary>
+    /// Loads the images at <paramref name="indices"/>: returns (B, C, H, W) normalised float32 images and (B)
+    /// int64 labels on the device, owned by the caller's dispose scope. The tensors may share memory with
+    /// this loader: use them before the next call.
+    /// </summary>
+    /// <param name="indices">Image indices, at most <see cref="Capacity"/>.</param>
+    /// <param name="random">Source of augmentation decisions; null applies no augmentation.</param>
+    public (Tensor Images, Tensor Labels) Load(ReadOnlySpan<int> indices, Random? random)
+    {
+        int n = indices.Length;
+        if (n < 1 || n > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(indices), n, $"A batch holds 1..{Capacity} images.");
+        int size = data.ImageSize;
+        Span<float> pixelSpan = MemoryMarshal.Cast<byte, float>(pixels.bytes)[..(n * size)];
+        Span<long> labelSpan = MemoryMarshal.Cast<byte, long>(labels.bytes)[..n];
+        data.CopyBatch(indices, pixelSpan, labelSpan);
+        if (random is not null && augmentations.Count > 0)
+        {
+            // Image by image, augmentation by augmentation: a fixed order of random draws.
+            for (int b = 0; b < n; b++)
+                foreach (var augmentation in augmentations)
+                    augmentation.Apply(pixelSpan.Slice(b * size, size), data.Channels, data.Height, data.Width, random);
+        }
+        var raw = pixels.narrow(0, 0, n).to(device);
+        var images = PixelNormalization.Apply(raw, multipliers, offsets);
+        return (images, labels.narrow(0, 0, n).to(device));
+    }
+
+    public void Dispose()
+    {
+        pixels.Dispose();
+        labels.Dispose();
+        multipliers.Dispose();
+        offsets.Dispose();
+    }
+}

@@ -1,0 +1,93 @@
+using Microsoft.ML.CompactTransformer.Data;
+using Microsoft.ML.CompactTransformer.Modeling;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.CompactTransformer.Training;
+
+/// <summary>
+/// Runs a network over a whole data set in batches, without gradients and in evaluation mode (no dropout or
+/// drop path), restoring the network's mode afterwards.
+/// </summary>
+internal static class CctPredictor
+{
+    /// <summary>Default images per forward pass.</summary>
+    public const int DefaultBatchSize = 256;
+
+    /// <summary>Logits, image after image: Count * classes floats (row-major).</summary>
+    public static float[] PredictLogits(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize) =>
+        Predict(network, data, normalization, batchSize, softmax: false);
+
+    /// <summary>Class probabilities (softmax of the logits), image after image: Count * classes floats (row-major).</summary>
+    public static float[] PredictProbabilities(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize) =>
+        Predict(network, data, normalization, batchSize, softmax: true);
+
+    /// <summary>Mean cross-entropy, top-1 and top-5 accuracy of <paramref name="network"/> on <paramref name="data"/>.</summary>
+    public static EvaluationMetrics Evaluate(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize)
+    {
+        if (data.Count == 0)
+            return new EvaluationMetrics(0, double.NaN, double.NaN, double.NaN);
+        int k = Math.Min(5, network.Architecture.NumClasses);
+        var device = DeviceOf(network);
+        // Sums stay on the device and are read once, so a GPU is not synchronised per batch.
+        using var lossSum = zeros(1, ScalarType.Float64, device);
+        using var top1 = zeros(1, ScalarType.Int64, device);
+        using var top5 = zeros(1, ScalarType.Int64, device);
+        ForEachBatch(network, data, normalization, batchSize, (logits, labels, _) =>
+        {
+            lossSum.add_(ClassificationLoss.CrossEntropy(logits, labels, 0, nn.Reduction.Sum).to_type(ScalarType.Float64));
+            top1.add_(logits.argmax(1).eq(labels).sum());
+            var (_, best) = logits.topk(k, dim: 1);
+            top5.add_(best.eq(labels.unsqueeze(1)).sum());
+        });
+        double n = data.Count;
+        return new EvaluationMetrics(data.Count, lossSum.item<double>() / n, top1.item<long>() / n, top5.item<long>() / n);
+    }
+
+    private static float[] Predict(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize, bool softmax)
+    {
+        int classes = network.Architecture.NumClasses;
+        var result = new float[(long)data.Count * classes];
+        ForEachBatch(network, data, normalization, batchSize, (logits, _, offset) =>
+        {
+            var values = softmax ? logits.softmax(1) : logits;
+            values.cpu().data<float>().ToArray().CopyTo(result, (long)offset * classes);
+        });
+        return result;
+    }
+
+    /// <summary>Calls <paramref name="onBatch"/>(logits, labels, index of the batch's first image) for consecutive batches.</summary>
+    private static void ForEachBatch(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize,
+        Action<Tensor, Tensor, int> onBatch)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(normalization);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (data.Count == 0)
+            return;
+        bool wasTraining = network.training;
+        network.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var loader = new BatchLoader(data, Math.Min(batchSize, data.Count), normalization, DeviceOf(network));
+            var indices = new int[loader.Capacity];
+            for (int start = 0; start < data.Count; start += loader.Capacity)
+            {
+                int n = Math.Min(loader.Capacity, data.Count - start);
+                for (int i = 0; i < n; i++)
+                    indices[i] = start + i;
+                using var scope = NewDisposeScope();
+                var (images, labels) = loader.Load(indices.AsSpan(0, n), random: null);
+                onBatch(network.call(images), labels, start);
+            }
+        }
+        finally
+        {
+            network.train(wasTraining);
+        }
+    }
+
+    /// <summary>The device of the network's parameters (all of them live on one).</summary>
+    internal static Device DeviceOf(CctNetwork network) => network.parameters().First().device;
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Microsoft.ML.CompactTransformer.Training;
+
+/// <summary>
+/// The learning curve of a training run: one <see cref="EpochMetrics"/> per completed epoch, in order.
+/// Saves to and loads from CSV (one row per epoch, invariant culture, empty cells for missing validation)
+/// and JSON; numbers round-trip exactly.
+/// </summary>
+public sealed class TrainingHistory
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // A diverged run has NaN losses; plain JSON numbers cannot say so.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    // The CSV columns, in file order: header, writer, reader.
+    private static readonly (string Name, Func<EpochMetrics, string> Write, Func<EpochMetrics, string, EpochMetrics> Read)[] Columns =
+    [
+        (nameof(EpochMetrics.Epoch), m => Text(m.Epoch), (m, s) => m with { Epoch = int.Parse(s, CultureInfo.InvariantCulture) }),
+        (nameof(EpochMetrics.Steps), m => Text(m.Steps), (m, s) => m with { Steps = long.Parse(s, CultureInfo.InvariantCulture) }),
+        (nameof(EpochMetrics.TrainLoss), m => Text(m.TrainLoss), (m, s) => m with { TrainLoss = Number(s) }),
+        (nameof(EpochMetrics.TrainAccuracy), m => Text(m.TrainAccuracy), (m, s) => m with { TrainAccuracy = Number(s) }),
+        (nameof(EpochMetrics.ValidationLoss), m => Text(m.ValidationLoss), (m, s) => m with { ValidationLoss = Optional(s) }),
+        (nameof(EpochMetrics.ValidationTop1), m => Text(m.ValidationTop1), (m, s) => m with { ValidationTop1 = Optional(s) }),
+        (nameof(EpochMetrics.ValidationTop5), m => Text(m.ValidationTop5), (m, s) => m with { ValidationTop5 = Optional(s) }),
+        (nameof(EpochMetrics.LearningRate), m => Text(m.LearningRate), (m, s) => m with { LearningRate = Number(s) }),
+        (nameof(EpochMetrics.Alpha), m => Text(m.Alpha), (m, s) => m with { Alpha = Number(s) }),
+        (nameof(EpochMetrics.Beta), m => Text(m.Beta), (m, s) => m with { Beta = Number(s) }),
+        (nameof(EpochMetrics.Seconds), m => Text(m.Seconds), (m, s) => m with { Seconds = Number(s) }),
+        (nameof(EpochMetrics.ImagesPerSecond), m => Text(m.ImagesPerSecond), (m, s) => m with { ImagesPerSecond = Number(s) }),
+    ];
+
+    private readonly List<EpochMetrics> epochs;
+
+    /// <summary>Creates an empty history.</summary>
+    public TrainingHistory() => epochs = [];
+
+    /// <summary>Creates a history holding <paramref name="epochs"/>, in order.</summary>
+    [JsonConstructor]
+    public TrainingHistory(IReadOnlyList<EpochMetrics> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        this.epochs = epochs.ToList();
+    }
+
+    /// <summary>The recorded epochs, first to last.</summary>
+    public IReadOnlyList<EpochMetrics> Epochs => epochs;
+
+    /// <summary>Appends the metrics of a completed epoch.</summary>
+    public void Add(EpochMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        epochs.Add(metrics);
+    }
+
+    /// <summary>The history as CSV text: a header row, then one row per epoch.</summary>
+    public string ToCsv()
+    {
+        var text = new StringBuilder();
+        text.AppendJoin(',', Columns.Select(c => c.Name)).Append('\n');
+        foreach (var m in epochs)
+            text.AppendJoin(',', Columns.Select(c => c.Write(m))).Append('\n');
+        return text.ToString();
+    }
+
+    /// <summary>Reads CSV text that <see cref="ToCsv"/> wrote; columns are matched by header name, in any order.</summary>
+    /// <exception cref="FormatException">A column is missing or a cell is not a number.</exception>
+    public static TrainingHistory FromCsv(string csv)
+    {
+        ArgumentNullException.ThrowIfNull(csv);
+        var lines = csv.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
+        if (lines.Length == 0)
+            throw new FormatException("The CSV has no header row.");
+        var header = lines[0].Split(',');
+        var positions = Columns.Select(c =>
+        {
+            int at = Array.IndexOf(header, c.Name);
+            return at >= 0 ? at : throw new FormatException($"The CSV has no '{c.Name}' column.");
+        }).ToArray();
+        var history = new TrainingHistory();
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            if (cells.Length != header.Length)
+                throw new FormatException($"Row '{line}' has {cells.Length} cells; the header has {header.Length}.");
+            var m = new EpochMetrics();
+            for (int i = 0; i < Columns.Length; i++)
+                m = Columns[i].Read(m, cells[positions[i]]);
+            history.Add(m);
+        }
+        return history;
+    }
+
+    /// <summary>The history as indented JSON: <c>{ "epochs": [ { "epoch": 1, ... }, ... ] }</c>.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads JSON that <see cref="ToJson"/> wrote.</summary>
+    public static TrainingHistory FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return JsonSerializer.Deserialize<TrainingHistory>(json, JsonOptions)
+            ?? throw new FormatException("The JSON holds no training history.");
+    }
+
+    /// <summary>Writes <see cref="ToCsv"/> to <paramref name="path"/> (through a temporary file, so a reader never sees half a file).</summary>
+    public void SaveCsv(string path) => WriteAtomically(path, ToCsv());
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (through a temporary file, so a reader never sees half a file).</summary>
+    public void SaveJson(string path) => WriteAtomically(path, ToJson());
+
+    /// <summary>Reads a file <see cref="SaveCsv"/> wrote.</summary>
+    public static TrainingHistory LoadCsv(string path) => FromCsv(File.ReadAllText(path));
+
+    /// <summary>Reads a file <see cref="SaveJson"/> wrote.</summary>
+    public static TrainingHistory LoadJson(string path) => FromJson(File.ReadAllText(path));
+
+    private static void WriteAtomically(string path, string text)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        // Same folder, so the rename stays on one file system and replaces the target in one step.
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(temporary, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+
+    // Shortest text that parses back to the same double ("R" semantics are the default since .NET Core 3.0).
+    private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Text(double? value) => value is { } v ? Text(v) : "";
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static double Number(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static double? Optional(string text) => text.Length == 0 ? null : Number(text);
+}

@@ -1,0 +1,8 @@
+namespace Microsoft.ML.CompactTransformer.Training;
+
+/// <summary>What a training run leaves besides the trained weights (which stay in the network).</summary>
+/// <param name="History">One entry per completed epoch.</param>
+/// <param name="Normalization">The input normalisation the network was trained with: part of the model.</param>
+/// <param name="Steps">Optimisation steps taken.</param>
+/// <param name="Cancelled">True when the run stopped at a batch boundary on request; the interrupted epoch is not in <paramref name="History"/>.</param>
+internal sealed record TrainingResult(TrainingHistory History, PixelNormalization Normalization, long Steps, bool Cancelled);

@@ -1,0 +1,119 @@
+using System.Text.Json.Serialization;
+
+namespace Microsoft.ML.CompactTransformer.Training;
+
+/// <summary>
+/// Everything the training loop needs to know besides the network and the data, as plain settings.
+/// Defaults follow the original's legacy CIFAR recipe (AdamW lr 5e-4, weight decay 3e-2, batch 128,
+/// 200 epochs, 5 warmup epochs, cosine decay, label smoothing 0.1), except that augmentations are off
+/// until asked for, because they are data-dependent (flips hurt digits, padding 4 is large for small images).
+/// </summary>
+public sealed record TrainingSettings
+{
+    /// <summary>Passes over the training set.</summary>
+    public int Epochs { get; init; } = 200;
+
+    /// <summary>Images per optimisation step; the last batch of an epoch may be smaller.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Images per forward pass when evaluating; null uses <see cref="BatchSize"/>.</summary>
+    public int? EvaluationBatchSize { get; init; }
+
+    /// <summary>Peak learning rate, reached at the end of the warmup.</summary>
+    public double LearningRate { get; init; } = 5e-4;
+
+    /// <summary>
+    /// AdamW's decoupled weight decay, applied to every trainable parameter (biases and norms included),
+    /// as the original's legacy recipe does through <c>torch.optim.AdamW(model.parameters())</c>.
+    /// </summary>
+    public double WeightDecay { get; init; } = 3e-2;
+
+    /// <summary>AdamW's first-moment decay.</summary>
+    public double AdamBeta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW's second-moment decay.</summary>
+    public double AdamBeta2 { get; init; } = 0.999;
+
+    /// <summary>AdamW's denominator epsilon.</summary>
+    public double AdamEpsilon { get; init; } = 1e-8;
+
+    /// <summary>Epochs of linear warmup from <see cref="WarmupStartLearningRate"/> to <see cref="LearningRate"/> (fractions allowed).</summary>
+    public double WarmupEpochs { get; init; } = 5;
+
+    /// <summary>Learning rate of the first step of the warmup.</summary>
+    public double WarmupStartLearningRate { get; init; } = 1e-5;
+
+    /// <summary>Floor of the cosine decay, reached at the last step of training.</summary>
+    public double MinLearningRate { get; init; } = 1e-5;
+
+    /// <summary>Label smoothing of the training loss (0 for plain cross-entropy). Validation loss never smooths.</summary>
+    public double LabelSmoothing { get; init; } = 0.1;
+
+    /// <summary>Seeds libtorch (dropout, drop path) and the shuffling and augmentation decisions.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>
+    /// libtorch intra-op threads during training (<c>torch.set_num_threads</c>); 0 leaves the process setting.
+    /// Results are bitwise reproducible only for the same seed and thread count.
+    /// </summary>
+    public int Threads { get; init; }
+
+    /// <summary>Clips the global L2 norm of the gradients to this value before each step; null does not clip.</summary>
+    public double? GradientClipNorm { get; init; }
+
+    /// <summary>
+    /// Input normalisation, part of the trained model (the ONNX export folds it in). Null computes it from the
+    /// training set: per-channel mean and standard deviation after scaling bytes by 1/255 (floats by 1).
+    /// </summary>
+    public PixelNormalization? Normalization { get; init; }
+
+    /// <summary>
+    /// Random crop back to the input size after zero-padding each side by this many pixels (0: off).
+    /// The original's CIFAR recipe uses 4. Padding is black in raw pixel values, applied before normalisation.
+    /// </summary>
+    public int RandomCropPadding { get; init; }
+
+    /// <summary>Flips each training image left-right with probability 1/2 (the original's CIFAR recipe does; not for digits or text).</summary>
+    public bool HorizontalFlip { get; init; }
+
+    /// <summary>Constant alpha of the value mixing during training; null keeps the network's own. Ignored when <see cref="MixingSchedule"/> is set.</summary>
+    public double? Alpha { get; init; }
+
+    /// <summary>Constant beta of the value mixing during training; null keeps the network's own. Ignored when <see cref="MixingSchedule"/> is set.</summary>
+    public double? Beta { get; init; }
+
+    /// <summary>
+    /// Alpha and beta per step, written into the network's <c>Mixing</c> before every step; null uses
+    /// <see cref="Alpha"/> and <see cref="Beta"/> throughout. Code, not data: not serialised.
+    /// </summary>
+    [JsonIgnore]
+    public IMixingSchedule? MixingSchedule { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot train.</summary>
+    public void Validate()
+    {
+        Require(Epochs >= 1, nameof(Epochs), Epochs, "at least 1");
+        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "at least 1");
+        Require(EvaluationBatchSize is null or >= 1, nameof(EvaluationBatchSize), EvaluationBatchSize!, "null or at least 1");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "positive");
+        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "0 or more");
+        Require(AdamBeta1 is >= 0 and < 1, nameof(AdamBeta1), AdamBeta1, "in [0, 1)");
+        Require(AdamBeta2 is >= 0 and < 1, nameof(AdamBeta2), AdamBeta2, "in [0, 1)");
+        Require(AdamEpsilon > 0, nameof(AdamEpsilon), AdamEpsilon, "positive");
+        Require(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), nameof(WarmupEpochs), WarmupEpochs, "0 or more");
+        Require(WarmupStartLearningRate >= 0 && double.IsFinite(WarmupStartLearningRate), nameof(WarmupStartLearningRate), WarmupStartLearningRate, "0 or more");
+        Require(MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate), MinLearningRate, $"in [0, LearningRate ({LearningRate})]");
+        Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "in [0, 1)");
+        Require(Threads >= 0, nameof(Threads), Threads, "0 (keep) or more");
+        Require(GradientClipNorm is null || GradientClipNorm > 0, nameof(GradientClipNorm), GradientClipNorm!, "null or positive");
+        Require(RandomCropPadding >= 0, nameof(RandomCropPadding), RandomCropPadding, "0 or more");
+        Require(Alpha is null || double.IsFinite(Alpha.Value), nameof(Alpha), Alpha!, "finite");
+        Require(Beta is null || double.IsFinite(Beta.Value), nameof(Beta), Beta!, "finite");
+    }
+
+    private static void Require(bool ok, string setting, object? value, string expected)
+    {
+        if (!ok)
+            throw new ArgumentException($"TrainingSettings.{setting} is {value ?? "null"}; expected {expected}.", setting);
+    }
+}
