@@ -22,8 +22,8 @@ public static class CompactTransformerCatalog
     /// <param name="attentionScope">Where the value transform applies.</param>
     public static CompactTransformerEstimator CompactTransformer(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = DefaultColumnNames.Label,
-        string featureColumnName = DefaultColumnNames.Features,
+        string labelColumnName = DefaultColumns.Label,
+        string featureColumnName = DefaultColumns.Features,
         string architecture = "cct_2_3x2_32",
         int epochs = 50,
         int batchSize = 64,

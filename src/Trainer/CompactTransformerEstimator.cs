@@ -136,12 +136,13 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (!inputSchema.TryFindColumn(options.LabelColumnName, out var label))
+        var label = inputSchema.FirstOrDefault(c => c.Name == options.LabelColumnName);
+        if (label.Name is null)
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Label column '{options.LabelColumnName}' not found.");
         if (!label.IsKey)
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
                 $"Label column '{options.LabelColumnName}' is not a key type; convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{options.LabelColumnName}\").");
-        if (!inputSchema.TryFindColumn(options.FeatureColumnName, out _))
+        if (!inputSchema.Any(c => c.Name == options.FeatureColumnName))
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Feature column '{options.FeatureColumnName}' not found.");
         var outputs = OutputColumns.Shape(options.ScoreColumnName, options.PredictedLabelColumnName);
         var names = new HashSet<string>(outputs.Select(c => c.Name));

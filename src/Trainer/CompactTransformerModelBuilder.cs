@@ -24,7 +24,7 @@ internal static class CompactTransformerModelBuilder
     /// <param name="predictedLabelColumnName">Output key column.</param>
     public static CompactTransformerModel Build(MLContext mlContext, DataViewSchema inputSchema, string featureColumnName, CctNetwork network,
         IReadOnlyList<string> classNames, PixelNormalization normalization, TrainingHistory history,
-        string scoreColumnName = DefaultColumnNames.Score, string predictedLabelColumnName = DefaultColumnNames.PredictedLabel)
+        string scoreColumnName = DefaultColumns.Score, string predictedLabelColumnName = DefaultColumns.PredictedLabel)
     {
         var arch = network.Architecture;
         var feature = inputSchema.GetColumnOrNull(featureColumnName)

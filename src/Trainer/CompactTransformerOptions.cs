@@ -25,16 +25,16 @@ namespace Microsoft.ML.CompactTransformer;
 public sealed class CompactTransformerOptions
 {
     /// <summary>The key-typed label column.</summary>
-    public string LabelColumnName = DefaultColumnNames.Label;
+    public string LabelColumnName = DefaultColumns.Label;
 
     /// <summary>The image column: pixels, images or encoded image bytes.</summary>
-    public string FeatureColumnName = DefaultColumnNames.Features;
+    public string FeatureColumnName = DefaultColumns.Features;
 
     /// <summary>Name of the class-probability output column.</summary>
-    public string ScoreColumnName = DefaultColumnNames.Score;
+    public string ScoreColumnName = DefaultColumns.Score;
 
     /// <summary>Name of the predicted-label output column.</summary>
-    public string PredictedLabelColumnName = DefaultColumnNames.PredictedLabel;
+    public string PredictedLabelColumnName = DefaultColumns.PredictedLabel;
 
     /// <summary>
     /// A preset name of the original (see <see cref="CctPresets.Names"/>), e.g. <c>cct_2_3x2_32</c> or <c>cct_7_3x1_32</c>.

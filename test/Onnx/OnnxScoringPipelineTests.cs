@@ -1,5 +1,5 @@
-using System.Diagnostics;
-using System.Reflection;
+
+using Microsoft.ML.CompactTransformer.Tests.Support;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.ML.CompactTransformer.Onnx;
@@ -153,19 +153,5 @@ public class OnnxScoringPipelineTests
         return values.DenseValues().Select(v => v.ToString()).ToArray();
     }
 
-    private void RunScorer(params string[] args)
-    {
-        string scorer = typeof(OnnxScoringPipelineTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "ModelZipScorer").Value!;
-        Assert.True(File.Exists(scorer), $"The scorer was not built at {scorer}.");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(scorer);
-        foreach (string a in args)
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(120_000), "The scorer did not finish within 2 minutes.");
-        _output.WriteLine(stdout + stderr);
-        Assert.True(process.ExitCode == 0, $"The scorer exited with {process.ExitCode}: {stderr}");
-    }
+    private void RunScorer(params string[] args) => _output.WriteLine(FreshProcessScorer.Run(args));
 }
