@@ -45,7 +45,7 @@ public static class CctOnnxExporter
         // A clone: a training loop may change the shared instance while we export.
         new CctGraphEmitter(graph, architecture, weights, mixing.Clone(), settings).Emit();
         weights.ThrowIfUnused();
-        return OnnxModelSerializer.Serialize(graph, settings.GraphName, settings.Opset, ProducerVersion);
+        return OnnxModelSerializer.Serialize(graph, settings.GraphName, settings.Opset, ProducerVersion, settings.Metadata);
     }
 
     private static string ProducerVersion =>
@@ -82,6 +82,15 @@ public static class CctOnnxExporter
         if (duplicate is not null)
             throw new ArgumentException(
                 $"OnnxExportSettings.{string.Join(" and ", duplicate.Select(d => d.Field))} are all '{duplicate.Key}'; expected distinct names.", param);
+
+        if (s.Metadata is { } metadata)
+            foreach (var (key, value) in metadata)
+            {
+                if (string.IsNullOrEmpty(key))
+                    throw new ArgumentException("OnnxExportSettings.Metadata has an empty key; expected non-empty keys.", param);
+                if (value is null)
+                    throw new ArgumentException($"OnnxExportSettings.Metadata['{key}'] is null; expected a string (empty is fine).", param);
+            }
 
         if (!float.IsFinite(s.PixelScale) || s.PixelScale == 0f)
             throw new ArgumentException($"OnnxExportSettings.PixelScale is {s.PixelScale}; expected a finite, non-zero factor.", param);

@@ -45,4 +45,11 @@ public sealed record OnnxExportSettings
 
     /// <summary>Name stored in the graph.</summary>
     public string GraphName { get; init; } = "cct";
+
+    /// <summary>
+    /// Key/value pairs written as the model's <c>metadata_props</c> (ONNX Runtime shows them as
+    /// <c>ModelMetadata.CustomMetadataMap</c>; <see cref="OnnxModelReader"/> reads them back). Null or empty writes none.
+    /// Keys must be non-empty; values may be empty but not null.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 }

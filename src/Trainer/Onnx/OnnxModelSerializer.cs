@@ -19,17 +19,24 @@ internal static class OnnxModelSerializer
         _ => 10,
     };
 
-    public static byte[] Serialize(OnnxGraphBuilder graph, string graphName, int opset, string producerVersion)
+    /// <summary>The producer_name every model of ours carries; readers use it to recognise our models.</summary>
+    public const string ProducerName = "Microsoft.ML.CompactTransformer";
+
+    public static byte[] Serialize(OnnxGraphBuilder graph, string graphName, int opset, string producerVersion,
+        IReadOnlyDictionary<string, string>? metadata = null)
     {
         return Message(o =>
         {
             o.WriteTag(1, WireType.Varint); o.WriteInt64(IrVersionFor(opset));           // ir_version
-            WriteString(o, 2, "Microsoft.ML.CompactTransformer");                        // producer_name
+            WriteString(o, 2, ProducerName);                                             // producer_name
             WriteString(o, 3, producerVersion);                                          // producer_version
             WriteMessage(o, 7, g => WriteGraph(g, graph, graphName));                    // graph
             WriteMessage(o, 8, s => { WriteString(s, 1, ""); WriteInt64(s, 2, opset); }); // opset_import
             if (graph.UsesMlDomain)
                 WriteMessage(o, 8, s => { WriteString(s, 1, OnnxGraphBuilder.MlDomain); WriteInt64(s, 2, 2); });
+            // metadata_props, in key order so that equal settings give equal bytes.
+            foreach (var (key, value) in (metadata ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal))
+                WriteMessage(o, 14, e => { WriteString(e, 1, key); WriteString(e, 2, value); });
         });
     }
 
