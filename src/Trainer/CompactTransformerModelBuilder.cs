@@ -83,6 +83,7 @@ internal static class CompactTransformerModelBuilder
             PixelScale = (float)normalization.Scale,
             Mean = normalization.Mean.Select(m => (float)m).ToArray(),
             Std = normalization.Std.Select(s => (float)s).ToArray(),
+            Metadata = ModelMetadata.Write(arch, classNames, normalization, network.Mixing, history),
         });
 
         var stages = new List<ITransformer>();

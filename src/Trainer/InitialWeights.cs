@@ -14,20 +14,7 @@ internal static class InitialWeights
         if (!File.Exists(path))
             throw new FileNotFoundException($"Initial weights '{path}' do not exist; expected a PyTorch .pt/.pth state_dict or a model zip saved from this trainer.", path);
         if (string.Equals(Path.GetExtension(path), ".zip", StringComparison.OrdinalIgnoreCase))
-        {
-            var saved = ReadZip(path);
-            try
-            {
-                return PyTorchCheckpoint.Load(network, saved, path, FineTuning);
-            }
-            finally
-            {
-                foreach (var t in saved.Values)
-                    t.Dispose();
-            }
-        }
+            return PyTorchCheckpoint.Load(network, CompactTransformerModelFile.Read(path).StateDict, path, FineTuning);
         return PyTorchCheckpoint.Load(network, path, FineTuning);
     }
-
-    private static Dictionary<string, TorchSharp.torch.Tensor> ReadZip(string path) => throw new NotImplementedException("TEMP");
 }

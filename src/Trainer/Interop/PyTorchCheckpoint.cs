@@ -70,6 +70,21 @@ public static class PyTorchCheckpoint
         }
     }
 
+    /// <summary>Copies plain-array weights (e.g. read back from a saved model) into <paramref name="network"/>.</summary>
+    public static CheckpointLoadReport Load(CctNetwork network, IReadOnlyDictionary<string, NamedTensorData> source, string sourceName, CheckpointLoadOptions options)
+    {
+        var tensors = source.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.Data, kv.Value.Shape));
+        try
+        {
+            return Load(network, tensors, sourceName, options);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+                t.Dispose();
+        }
+    }
+
     /// <summary>Copies an in-memory state_dict into <paramref name="network"/>; <paramref name="sourceName"/> names it in errors.</summary>
     public static CheckpointLoadReport Load(CctNetwork network, IReadOnlyDictionary<string, Tensor> source, string sourceName, CheckpointLoadOptions options)
     {
