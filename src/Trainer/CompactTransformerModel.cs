@@ -27,6 +27,30 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
         History = history;
     }
 
+    /// <summary>
+    /// Wraps an already trained network (e.g. one loaded from the original authors' PyTorch checkpoint) as a model
+    /// whose input is a <c>Vector&lt;Single&gt;</c> column of C*H*W pixels named <paramref name="featureColumnName"/>.
+    /// The network's current alpha, beta and scope are exported.
+    /// </summary>
+    /// <param name="mlContext">Context for the stock transforms.</param>
+    /// <param name="network">The network to export.</param>
+    /// <param name="classNames">One name per class, in class-index order.</param>
+    /// <param name="normalization">Applied to the input before the network; <see cref="PixelNormalization.Identity"/> uses the input as is.</param>
+    /// <param name="featureColumnName">Name of the input column.</param>
+    public static CompactTransformerModel FromNetwork(MLContext mlContext, CctNetwork network, IReadOnlyList<string> classNames,
+        PixelNormalization normalization, string featureColumnName = DefaultColumns.Features)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(classNames);
+        ArgumentNullException.ThrowIfNull(normalization);
+        var arch = network.Architecture;
+        var schema = new DataViewSchema.Builder();
+        schema.AddColumn(featureColumnName, new VectorDataViewType(NumberDataViewType.Single, arch.InputChannels * arch.ImageHeight * arch.ImageWidth));
+        return CompactTransformerModelBuilder.Build(mlContext, schema.ToSchema(), featureColumnName, network, classNames,
+            normalization.ForChannels(arch.InputChannels), new TrainingHistory());
+    }
+
     /// <summary>The network's architecture (image size, channels and classes included).</summary>
     public CctArchitecture Architecture { get; }
 
