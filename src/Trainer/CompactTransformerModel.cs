@@ -14,10 +14,13 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
 {
     private readonly TransformerChain<ITransformer> chain;
     private readonly byte[] onnxModel;
+    private readonly string? notSavableReason;
 
     internal CompactTransformerModel(TransformerChain<ITransformer> chain, byte[] onnxModel, CctArchitecture architecture,
-        IReadOnlyList<string> classNames, PixelNormalization normalization, ValueMixing mixing, TrainingHistory history)
+        IReadOnlyList<string> classNames, PixelNormalization normalization, ValueMixing mixing, TrainingHistory history,
+        string? notSavableReason = null)
     {
+        this.notSavableReason = notSavableReason;
         this.chain = chain;
         this.onnxModel = onnxModel;
         Architecture = architecture;
@@ -88,7 +91,12 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
     public IDataView Transform(IDataView input) => chain.Transform(input);
 
     /// <summary>Saves the stock transforms only, so the zip loads without this assembly.</summary>
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)chain).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        if (notSavableReason is not null)
+            throw new InvalidOperationException(notSavableReason);
+        ((ICanSaveModel)chain).Save(ctx);
+    }
 
     /// <inheritdoc />
     public void Dispose() => chain.Dispose();

@@ -51,18 +51,14 @@ internal static class CompactTransformerModelBuilder
                 pixels = Temporary(".pixels");
                 preparation = mlContext.Transforms.Conversion.ConvertType(pixels, featureColumnName, DataKind.Single);
                 break;
-            case FeatureColumnKind.Image:
             case FeatureColumnKind.EncodedImage:
-                string image = featureColumnName;
-                if (kind == FeatureColumnKind.EncodedImage)
-                {
-                    image = Temporary(".image");
-                    preparation = mlContext.Transforms.LoadImages(image, imageFolder: null, featureColumnName);
-                }
+                pixels = Temporary(".pixels");
+                preparation = EncodedImageDecoding.Estimator(mlContext, pixels, featureColumnName, arch.InputChannels, arch.ImageHeight, arch.ImageWidth);
+                break;
+            case FeatureColumnKind.Image:
                 string resized = Temporary(".resized");
                 // Fill: the same nearest-neighbour stretch the training reader applies.
-                var resize = mlContext.Transforms.ResizeImages(resized, arch.ImageWidth, arch.ImageHeight, image, ImageResizingEstimator.ResizingKind.Fill);
-                preparation = preparation is null ? resize : preparation.Append(resize);
+                preparation = mlContext.Transforms.ResizeImages(resized, arch.ImageWidth, arch.ImageHeight, featureColumnName, ImageResizingEstimator.ResizingKind.Fill);
                 string colour = resized;
                 if (arch.InputChannels == 1)
                 {
@@ -103,8 +99,13 @@ internal static class CompactTransformerModelBuilder
         if (temporaries.Count > 0)
             stages.Add(mlContext.Transforms.DropColumns(temporaries.ToArray()).Fit(EmptyView(scoring.GetOutputSchema(schema))));
 
+        string? notSavable = kind == FeatureColumnKind.EncodedImage
+            ? $"The model reads encoded image bytes from '{featureColumnName}', and ML.NET 5.0.1 has no stock transform that decodes bytes, " +
+              "so it cannot be saved as stock transforms. Load the images with mlContext.Transforms.LoadImages (from their paths) " +
+              "before the trainer instead, or save the network alone with SaveOnnx."
+            : null;
         return new CompactTransformerModel(new TransformerChain<ITransformer>(stages.ToArray()), onnx, arch, classNames.ToArray(),
-            normalization, network.Mixing, history);
+            normalization, network.Mixing, history, notSavable);
     }
 
     // The stock transforms here learn nothing from rows: fitting them on an empty view of the schema is enough.
