@@ -7,6 +7,7 @@ using Microsoft.ML;
 using Microsoft.ML.CompactTransformer;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 
 var arguments = Arguments.Parse(args);
 string dataFolder = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-mini"));
@@ -21,38 +22,42 @@ var classNames = rows.OrderBy(r => r.LabelIndex).Select(r => r.Label).Distinct()
 var train = mlContext.Data.LoadFromEnumerable(rows.Where(r => r.Split == "train"));
 var test = mlContext.Data.LoadFromEnumerable(rows.Where(r => r.Split == "test"));
 
-var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData: mlContext.Data.LoadFromEnumerable(classNames.Select(c => new ClassName { Label = c })))
+// Image preparation with ML.NET's own transforms: key the label, load, resize, extract planar pixels (gray: one channel).
+var preparation = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData: mlContext.Data.LoadFromEnumerable(classNames.Select(c => new ClassName { Label = c })))
     .Append(mlContext.Transforms.LoadImages("Image", dataFolder, nameof(ImageRow.ImagePath)))
-    .Append(mlContext.MulticlassClassification.Trainers.CompactTransformer(new CompactTransformerOptions
-    {
-        FeatureColumnName = "Image",
-        Architecture = arguments.Architecture,
-        ImageHeight = 28,
-        ImageWidth = 28,
-        Channels = 1,
-        Epochs = arguments.Epochs,
-        BatchSize = 64,
-        WarmupEpochs = 2,
-        RandomCropPadding = 2,
-        Attention = arguments.Attention,
-        Seed = 1,
-        MetricsCallback = m => Console.WriteLine(
-            $"epoch {m.Epoch,3}  train loss {m.TrainLoss:F3} acc {m.TrainAccuracy:P1}  test loss {m.ValidationLoss:F3} top-1 {m.ValidationTop1:P1}  " +
-            $"lr {m.LearningRate:E2}  {m.ImagesPerSecond:F0} img/s"),
-    }));
+    .Append(mlContext.Transforms.ResizeImages("Image", 28, 28))
+    .Append(mlContext.Transforms.ExtractPixels("Features", "Image", ImagePixelExtractingEstimator.ColorBits.Red))
+    .Fit(train);
+
+var trainer = mlContext.MulticlassClassification.Trainers.CompactTransformer(new CompactTransformerOptions
+{
+    Architecture = arguments.Architecture,      // the encoder of the preset; image size, channels and classes come from the data
+    Epochs = arguments.Epochs,
+    BatchSize = 64,
+    WarmupEpochs = 2,
+    RandomCropPadding = 2,
+    Attention = arguments.Attention,
+    Seed = 1,
+    MetricsCallback = m => Console.WriteLine(
+        $"epoch {m.Epoch,3}  train loss {m.TrainLoss:F3} acc {m.TrainAccuracy:P1}  test loss {m.ValidationLoss:F3} top-1 {m.ValidationTop1:P1}  " +
+        $"lr {m.LearningRate:E2}  {m.ImagesPerSecond:F0} img/s"),
+});
 
 Console.WriteLine($"Training {arguments.Architecture} ({arguments.Attention} attention) on {rows.Count(r => r.Split == "train")} images for {arguments.Epochs} epochs...");
 var clock = Stopwatch.StartNew();
-var prepared = pipeline.Fit(train);
+var cct = trainer.Fit(preparation.Transform(train), preparation.Transform(test));   // the test split is the validation set
+var model = preparation.Append(cct);
 Console.WriteLine($"Trained in {clock.Elapsed.TotalSeconds:F0} s.");
 
-var metrics = mlContext.MulticlassClassification.Evaluate(prepared.Transform(test));
+var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
 Console.WriteLine($"Test: micro accuracy {metrics.MicroAccuracy:P2}, macro accuracy {metrics.MacroAccuracy:P2}, log-loss {metrics.LogLoss:F3}");
+Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
 
 string modelPath = Path.GetFullPath("cct-fashion-mnist.zip");
-mlContext.Model.Save(prepared, train.Schema, modelPath);
-prepared.LastTransformer.SaveOnnx(Path.ChangeExtension(modelPath, ".onnx"));
-Console.WriteLine($"Saved {modelPath} (and the bare network as .onnx).");
+mlContext.Model.Save(model, train.Schema, modelPath);
+cct.SaveOnnx(Path.ChangeExtension(modelPath, ".onnx"));
+cct.History.SaveCsv(Path.ChangeExtension(modelPath, ".history.csv"));
+Console.WriteLine($"Saved {modelPath} (plus the bare network as .onnx and the learning curve as .history.csv).");
 
 // The zip holds only stock ML.NET transforms: it loads and scores without this library.
 var loaded = mlContext.Model.Load(modelPath, out _);
@@ -87,7 +92,7 @@ internal sealed record Arguments(int Epochs, string Architecture, AttentionVaria
 {
     public static Arguments Parse(string[] args)
     {
-        var result = new Arguments(20, "cct_2_3x2_32", AttentionVariant.Standard);
+        var result = new Arguments(15, "cct_2_3x2_32", AttentionVariant.Standard);
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             result = args[i] switch
