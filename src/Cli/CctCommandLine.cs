@@ -66,7 +66,7 @@ internal static class CctCommandLine
         };
         var mean = NumberList("--mean", "Mean of the scaled input: one value, or one per channel (default 0).");
         var std = NumberList("--std", "Standard deviation of the scaled input: one value, or one per channel (default 1).");
-        var pixelScale = new Option<double>("--pixel-scale") { Description = "Factor applied to the input first (e.g. 0.00392156862745098 for bytes to 0..1; default 1).", DefaultValueFactory = _ => 1.0 };
+        var pixelScale = new Option<double>("--pixel-scale") { Description = "Factor applied to the input first (default 1). cct evaluate feeds pixels as 0..255: 0.00392156862745098 turns them into 0..1.", DefaultValueFactory = _ => 1.0 };
         var classNames = new Option<string[]>("--class-names")
         {
             Description = "Class names in class-index order, comma-separated (default: 0, 1, ...).",
@@ -102,7 +102,7 @@ internal static class CctCommandLine
     private static System.CommandLine.Command Evaluate(TextWriter output, TextWriter error)
     {
         var model = new Option<string>("--model") { Description = "ML.NET model zip (e.g. written by cct import).", Required = true };
-        var data = new Option<string>("--data") { Description = "Folder-per-class image tree; folder names must be class names of the model.", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder-per-class image tree; folder names must be class names of the model. Pixels go in as 0..255, planar CHW.", Required = true };
         var imageSize = new Option<int?>("--image-size") { Description = "Square image size (default: inferred from the model's input size)." };
         var channels = new Option<int?>("--channels") { Description = "1 (grayscale) or 3 (RGB) (default: inferred from the model's input size)." };
         var command = new System.CommandLine.Command("evaluate", "Score a folder-per-class image tree with a model zip; print accuracy, log-loss and the confusion table.")

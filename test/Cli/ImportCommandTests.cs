@@ -56,6 +56,20 @@ public sealed class ImportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Another_image_size_resizes_the_positional_embedding_and_says_so()
+    {
+        string zip = temp.File("m64.zip");
+        var result = CliRunner.Run("import", "--checkpoint", Fixture("cct_2_3x2_32.pt"), "--architecture", "cct_2_3x2_32", "--classes", "10",
+            "--image-size", "64", "-o", zip);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("256 (16x16); resized from the checkpoint: classifier.positional_emb", result.Output);
+        var scores = ModelZipScores.Score(zip, new float[3 * 64 * 64]);
+        Assert.Single(scores);
+        Assert.Equal(1.0, scores[0].Sum(), 1e-5);
+    }
+
+    [Fact]
     public void Normalisation_is_folded_into_the_model()
     {
         // (x' * 0.5 - 0.1) / 2 = x  <=>  x' = (2x + 0.1) / 0.5: the model must see the fixture input x.
