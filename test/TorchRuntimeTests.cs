@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -14,4 +15,22 @@ public class TorchRuntimeTests
         using var c = a.matmul(b);
         Assert.Equal(new float[] { 19, 22, 43, 50 }, c.data<float>().ToArray());
     }
+
+    [Fact]
+    public void OpenMpWaitPolicyReachesTheNativeEnvironment()
+    {
+        // Set by the trainer assembly's initialiser unless the environment already had one.
+        var expected = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE";
+        Assert.Equal(expected, Marshal.PtrToStringAnsi(getenv("OMP_WAIT_POLICY")));
+    }
+
+    [Fact]
+    public void OneDnnSwitchIsReadBackFromLibtorch()
+    {
+        // The test run asks for reference convolutions (Support/ReferenceNumerics); libtorch must report it.
+        Assert.False(Native.TorchRuntime.OneDnnConvolutions);
+    }
+
+    [DllImport("libc")]
+    private static extern IntPtr getenv(string name);
 }
