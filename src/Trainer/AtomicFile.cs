@@ -9,7 +9,8 @@ internal static class AtomicFile
         Write(path, temp => File.WriteAllBytes(temp, copy));
     }
 
-    public static void WriteAllText(string path, string text) => Write(path, temp => File.WriteAllText(temp, text));
+    public static void WriteAllText(string path, string text) =>
+        Write(path, temp => File.WriteAllText(temp, text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)));
 
     /// <summary>Lets <paramref name="write"/> fill a temporary file, then moves it onto <paramref name="path"/>.</summary>
     public static void Write(string path, Action<string> write)
@@ -17,6 +18,7 @@ internal static class AtomicFile
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(folder);
+        // Same folder: the rename stays on one file system and replaces the target in one step.
         var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {

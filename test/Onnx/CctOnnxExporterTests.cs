@@ -13,7 +13,7 @@ public class CctOnnxExporterTests
 
     public CctOnnxExporterTests(ITestOutputHelper output) => _output = output;
 
-    public static TheoryData<string> Fixtures => new(ReferenceFixture.Names);
+    public static TheoryData<string> Fixtures => new(ReferenceFixture.Names.ToArray());
 
     [Theory]
     [MemberData(nameof(Fixtures))]

@@ -14,7 +14,7 @@ public class OnnxModelReaderTests
         ["cct.empty"] = "",
     };
 
-    public static TheoryData<string> Fixtures => new(ReferenceFixture.Names);
+    public static TheoryData<string> Fixtures => new(ReferenceFixture.Names.ToArray());
 
     [Fact]
     public void OnnxRuntimeSeesTheMetadata()

@@ -171,22 +171,10 @@ public static class PyTorchCheckpoint
     public static void Save(CctNetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N");
         using var scope = NewDisposeScope();
         var state = new OrderedDictionary();
         foreach (var (key, t) in network.state_dict())
             state.Add(key, t.detach().cpu().contiguous());
-        try
-        {
-            PyTorchPickler.PickleStateDict(temp, state);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
+        AtomicFile.Write(path, temp => PyTorchPickler.PickleStateDict(temp, state));
     }
 }

@@ -124,19 +124,7 @@ public sealed class TrainingHistory
     private static void WriteAtomically(string path, string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        // Same folder, so the rename stays on one file system and replaces the target in one step.
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temporary, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        AtomicFile.WriteAllText(path, text);
     }
 
     // Shortest text that parses back to the same double ("R" semantics are the default since .NET Core 3.0).
