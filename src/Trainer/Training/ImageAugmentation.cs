@@ -15,10 +15,22 @@ internal abstract class ImageAugmentation
     /// <param name="random">Source of every random decision.</param>
     public abstract void Apply(Span<float> image, int channels, int height, int width, Random random);
 
-    /// <summary>The augmentations <paramref name="settings"/> ask for, in the original's order (crop, then flip).</summary>
+    /// <summary>
+    /// The augmentations <paramref name="settings"/> ask for, in the original's legacy order: the policy (AutoAugment
+    /// or RandAugment), then the crop, then the flip.
+    /// </summary>
     public static IReadOnlyList<ImageAugmentation> For(TrainingSettings settings)
     {
         var list = new List<ImageAugmentation>();
+        switch (settings.AugmentationPolicy)
+        {
+            case AugmentationPolicy.AutoAugmentCifar10:
+                list.Add(new AutoAugmentCifar10());
+                break;
+            case AugmentationPolicy.RandAugment:
+                list.Add(new RandAugment(settings.RandAugmentOperations, settings.RandAugmentMagnitude, settings.RandAugmentMagnitudeStd));
+                break;
+        }
         if (settings.RandomCropPadding > 0)
             list.Add(new RandomCropWithPadding(settings.RandomCropPadding));
         if (settings.HorizontalFlip)
