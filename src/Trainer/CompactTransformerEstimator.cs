@@ -109,6 +109,7 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             RandAugmentOperations = o.RandAugmentOperations ?? r.RandAugmentOperations,
             RandAugmentMagnitude = o.RandAugmentMagnitude ?? r.RandAugmentMagnitude,
             RandAugmentMagnitudeStd = o.RandAugmentMagnitudeStd ?? r.RandAugmentMagnitudeStd,
+            RandomErasingProbability = o.RandomErasingProbability ?? r.RandomErasingProbability,
             MixupAlpha = o.MixupAlpha ?? r.MixupAlpha,
             CutMixAlpha = o.CutMixAlpha ?? r.CutMixAlpha,
             MixProbability = o.MixProbability ?? r.MixProbability,

@@ -110,6 +110,9 @@ public sealed class CompactTransformerOptions
     /// <summary>Standard deviation of the RandAugment magnitude; null takes the recipe's (0.5).</summary>
     public double? RandAugmentMagnitudeStd;
 
+    /// <summary>Chance of erasing a random rectangle of each image with noise (timm's random erasing); null takes the recipe's (0.25 in <c>cifar-timm</c>, 0 in <c>default</c>).</summary>
+    public double? RandomErasingProbability;
+
     /// <summary>Mixup's Beta(alpha, alpha), 0 for none; null takes the recipe's (0.8 in <c>cifar-timm</c>, 0 in <c>default</c>).</summary>
     public double? MixupAlpha;
 

@@ -15,7 +15,7 @@ public sealed class CheckpointAndEarlyStoppingTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    // 4 steps per epoch; every source of randomness on: policy, crop, flip, mixup / CutMix, attention dropout, drop path.
+    // 4 steps per epoch; every source of randomness on: policy, crop, flip, erasing, mixup / CutMix, attention dropout, drop path.
     private static TrainingSettings Settings { get; } = new()
     {
         Epochs = 3,
@@ -30,6 +30,7 @@ public sealed class CheckpointAndEarlyStoppingTests : IDisposable
         AugmentationPolicy = AugmentationPolicy.RandAugment,
         RandomCropPadding = 1,
         HorizontalFlip = true,
+        RandomErasingProbability = 0.25,
         MixupAlpha = 0.8,
         CutMixAlpha = 1.0,
     };

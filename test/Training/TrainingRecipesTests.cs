@@ -41,6 +41,7 @@ public class TrainingRecipesTests
         Assert.Equal((1e-5, 1e-5, 0.1), (s.WarmupStartLearningRate, s.MinLearningRate, s.LabelSmoothing));
         Assert.Equal((AugmentationPolicy.RandAugment, 2, 9.0, 0.5), (s.AugmentationPolicy, s.RandAugmentOperations, s.RandAugmentMagnitude, s.RandAugmentMagnitudeStd));
         Assert.Equal((0.8, 1.0, 1.0, 0.5), (s.MixupAlpha, s.CutMixAlpha, s.MixProbability, s.MixSwitchProbability));
+        Assert.Equal(0.25, s.RandomErasingProbability);
     }
 
     [Fact]

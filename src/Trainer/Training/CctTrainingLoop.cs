@@ -91,7 +91,7 @@ internal sealed class CctTrainingLoop
         var schedule = WarmupCosineSchedule.For(settings, stepsPerEpoch);
         var mixing = settings.MixingSchedule
             ?? MixingSchedule.Constant(settings.Alpha ?? network.Mixing.Alpha, settings.Beta ?? network.Mixing.Beta);
-        using var loader = new BatchLoader(train, batchSize, normalization, device, ImageAugmentation.For(settings), MixupCutMix.For(settings));
+        using var loader = new BatchLoader(train, batchSize, normalization, device, ImageAugmentation.For(settings, normalization), MixupCutMix.For(settings));
         int evaluationBatchSize = settings.EvaluationBatchSize ?? settings.BatchSize;
         using var tracker = BestEpochTracker.For(settings, validation is not null);
 

@@ -17,9 +17,11 @@ internal abstract class ImageAugmentation
 
     /// <summary>
     /// The augmentations <paramref name="settings"/> ask for, in the original's legacy order: the policy (AutoAugment
-    /// or RandAugment), then the crop, then the flip.
+    /// or RandAugment), then the crop, then the flip; then random erasing, which timm applies last.
     /// </summary>
-    public static IReadOnlyList<ImageAugmentation> For(TrainingSettings settings)
+    /// <param name="settings">The training settings.</param>
+    /// <param name="normalization">The input normalisation, which random erasing needs to draw normalised noise.</param>
+    public static IReadOnlyList<ImageAugmentation> For(TrainingSettings settings, PixelNormalization? normalization = null)
     {
         var list = new List<ImageAugmentation>();
         switch (settings.AugmentationPolicy)
@@ -35,6 +37,9 @@ internal abstract class ImageAugmentation
             list.Add(new RandomCropWithPadding(settings.RandomCropPadding));
         if (settings.HorizontalFlip)
             list.Add(new RandomHorizontalFlip(0.5));
+        if (settings.RandomErasingProbability > 0)
+            list.Add(new RandomErasing(settings.RandomErasingProbability,
+                normalization ?? throw new ArgumentNullException(nameof(normalization), "Random erasing needs the input normalisation.")));
         return list;
     }
 }

@@ -36,14 +36,15 @@ public static class TrainingRecipes
         {
             Name = "cifar-timm",
             Description = "The original's current timm recipe for CIFAR (CCT-7/3x1): AdamW 5.5e-4, wd 0.06, batch 128, 300 epochs, " +
-                "10 warmup epochs from 1e-5, cosine to 1e-5, smoothing 0.1, RandAugment m9 mstd0.5, mixup 0.8 / CutMix 1.0 switch 0.5, crop pad 4, flip.",
+                "10 warmup epochs from 1e-5, cosine to 1e-5, smoothing 0.1, RandAugment m9 mstd0.5, mixup 0.8 / CutMix 1.0 switch 0.5, random erasing 0.25, crop pad 4, flip " +
+                "(the crop with padding stands in for timm's random-resized crop 0.8-1).",
             Settings = Legacy with
             {
                 Epochs = 300, BatchSize = 128, LearningRate = 5.5e-4, WeightDecay = 0.06, WarmupEpochs = 10,
                 WarmupStartLearningRate = 1e-5, MinLearningRate = 1e-5, LabelSmoothing = 0.1,
                 AugmentationPolicy = AugmentationPolicy.RandAugment, RandAugmentOperations = 2, RandAugmentMagnitude = 9, RandAugmentMagnitudeStd = 0.5,
                 MixupAlpha = 0.8, CutMixAlpha = 1.0, MixProbability = 1.0, MixSwitchProbability = 0.5,
-                RandomCropPadding = 4, HorizontalFlip = true,
+                RandomErasingProbability = 0.25, RandomCropPadding = 4, HorizontalFlip = true,
             },
             Dropout = 0, AttentionDropout = 0.1, StochasticDepth = 0.1,
         },
