@@ -3,6 +3,7 @@ using Microsoft.ML.CompactTransformer.Interop;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Training;
 using Microsoft.ML.Data;
+using TorchSharp;
 
 namespace Microsoft.ML.CompactTransformer;
 
@@ -58,7 +59,7 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
                     $"[{string.Join(", ", train.ClassNames)}] in the same key order. Map both with the same fitted MapValueToKey.", nameof(validationData));
         }
 
-        var arch = preset with
+        var arch = RegularizationFrom(options, preset) with
         {
             InputChannels = train.Channels,
             ImageHeight = train.Height,
@@ -76,30 +77,70 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
         var settings = TrainingSettingsFrom(options, alpha, beta) with { Normalization = normalization };
         var progress = new Progress(options);
         var result = new CctTrainingLoop(network, settings).Run(train, validation, progress, cancellationToken);
+        network.to(torch.CPU); // the export reads the weights on the CPU
         return CompactTransformerModelBuilder.Build(mlContext, trainData.Schema, options.FeatureColumnName, network, train.ClassNames,
             result.Normalization, result.History, options.ScoreColumnName, options.PredictedLabelColumnName);
     }
 
     private static int? Positive(int value) => value > 0 ? value : null;
 
-    internal static TrainingSettings TrainingSettingsFrom(CompactTransformerOptions o, double alpha, double beta) => new()
+    /// <summary>
+    /// The loop's settings: the recipe's, then every option that is set on top (a field left null keeps the recipe's
+    /// value), then the fields that only options carry.
+    /// </summary>
+    internal static TrainingSettings TrainingSettingsFrom(CompactTransformerOptions o, double alpha, double beta)
     {
-        Epochs = o.Epochs,
-        BatchSize = o.BatchSize,
-        LearningRate = o.LearningRate,
-        WeightDecay = o.WeightDecay,
-        WarmupEpochs = o.WarmupEpochs,
-        WarmupStartLearningRate = o.MinLearningRate,
-        MinLearningRate = o.MinLearningRate,
-        LabelSmoothing = o.LabelSmoothing,
-        RandomCropPadding = o.RandomCropPadding,
-        HorizontalFlip = o.HorizontalFlip,
-        Seed = o.Seed,
-        Threads = o.NumberOfThreads,
-        Alpha = alpha,
-        Beta = beta,
-        MixingSchedule = o.MixingSchedule,
-    };
+        var r = TrainingRecipes.Get(o.Recipe).Settings;
+        return r with
+        {
+            Epochs = o.Epochs ?? r.Epochs,
+            BatchSize = o.BatchSize ?? r.BatchSize,
+            LearningRate = o.LearningRate ?? r.LearningRate,
+            WeightDecay = o.WeightDecay ?? r.WeightDecay,
+            AdamBeta1 = o.AdamBeta1 ?? r.AdamBeta1,
+            AdamBeta2 = o.AdamBeta2 ?? r.AdamBeta2,
+            WarmupEpochs = o.WarmupEpochs ?? r.WarmupEpochs,
+            WarmupStartLearningRate = o.WarmupStartLearningRate ?? o.MinLearningRate ?? r.WarmupStartLearningRate,
+            MinLearningRate = o.MinLearningRate ?? r.MinLearningRate,
+            LabelSmoothing = o.LabelSmoothing ?? r.LabelSmoothing,
+            RandomCropPadding = o.RandomCropPadding ?? r.RandomCropPadding,
+            HorizontalFlip = o.HorizontalFlip ?? r.HorizontalFlip,
+            AugmentationPolicy = o.AugmentationPolicy ?? r.AugmentationPolicy,
+            RandAugmentOperations = o.RandAugmentOperations ?? r.RandAugmentOperations,
+            RandAugmentMagnitude = o.RandAugmentMagnitude ?? r.RandAugmentMagnitude,
+            RandAugmentMagnitudeStd = o.RandAugmentMagnitudeStd ?? r.RandAugmentMagnitudeStd,
+            RandomErasingProbability = o.RandomErasingProbability ?? r.RandomErasingProbability,
+            MixupAlpha = o.MixupAlpha ?? r.MixupAlpha,
+            CutMixAlpha = o.CutMixAlpha ?? r.CutMixAlpha,
+            MixProbability = o.MixProbability ?? r.MixProbability,
+            MixSwitchProbability = o.MixSwitchProbability ?? r.MixSwitchProbability,
+            GradientClipNorm = o.GradientClipNorm ?? r.GradientClipNorm,
+            Seed = o.Seed,
+            Threads = o.NumberOfThreads,
+            Device = o.Device,
+            EarlyStoppingMetric = o.EarlyStoppingMetric,
+            EarlyStoppingPatience = o.EarlyStoppingPatience,
+            EarlyStoppingMinDelta = o.EarlyStoppingMinDelta,
+            CheckpointEvery = o.CheckpointEvery,
+            CheckpointFolder = o.CheckpointFolder,
+            ResumeFrom = o.ResumeFrom,
+            Alpha = alpha,
+            Beta = beta,
+            MixingSchedule = o.MixingSchedule,
+        };
+    }
+
+    /// <summary>The network's architecture with the regularisation of the options, else the recipe's, else its own.</summary>
+    internal static CctArchitecture RegularizationFrom(CompactTransformerOptions o, CctArchitecture architecture)
+    {
+        var withRecipe = TrainingRecipes.Get(o.Recipe).ApplyTo(architecture);
+        return withRecipe with
+        {
+            Dropout = o.Dropout ?? withRecipe.Dropout,
+            AttentionDropout = o.AttentionDropout ?? withRecipe.AttentionDropout,
+            StochasticDepth = o.StochasticDepth ?? withRecipe.StochasticDepth,
+        };
+    }
 
     // One value per channel, or a single value for all; null means the neutral value.
     private static double[] PerChannel(float[]? values, double neutral, int channels, string field)

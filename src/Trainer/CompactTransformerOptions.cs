@@ -5,9 +5,10 @@ namespace Microsoft.ML.CompactTransformer;
 
 /// <summary>
 /// Options of the Compact Transformer trainer (<c>mlContext.MulticlassClassification.Trainers.CompactTransformer</c>).
-/// Defaults follow the original's legacy CIFAR recipe (AdamW, lr 5e-4, weight decay 3e-2, 5 warmup epochs then
-/// cosine, label smoothing 0.1, random crop with padding 4 and horizontal flip) with fewer epochs, since CPU is
-/// the everyday target.
+/// Training hyperparameters come from a named recipe (<see cref="Recipe"/>, see <see cref="TrainingRecipes"/>); every
+/// nullable field that is set overrides it. Without a recipe the <c>default</c> one applies: the original's legacy
+/// CIFAR recipe (AdamW, lr 5e-4, weight decay 3e-2, 5 warmup epochs then cosine, label smoothing 0.1, random crop with
+/// padding 4 and horizontal flip) with 50 epochs of batch 64, since CPU is the everyday target.
 /// </summary>
 /// <remarks>
 /// <para>Input and output columns:</para>
@@ -54,32 +55,114 @@ public sealed class CompactTransformerOptions
     /// <summary>Channels (1 grayscale, 3 RGB); 0 infers them from a pixel vector or uses 3 for image columns.</summary>
     public int Channels;
 
-    /// <summary>Number of passes over the training data.</summary>
-    public int Epochs = 50;
+    /// <summary>
+    /// The training recipe to start from: a name from <see cref="TrainingRecipes.Names"/> (<c>default</c>,
+    /// <c>cifar-legacy</c>, <c>cifar-timm</c>, <c>small-data</c>); null is <c>default</c>. Every nullable field below
+    /// that is set overrides the recipe's value; left null, it takes the recipe's.
+    /// </summary>
+    public string? Recipe;
 
-    /// <summary>Images per optimisation step.</summary>
-    public int BatchSize = 64;
+    /// <summary>Number of passes over the training data; null takes the recipe's (50 in <c>default</c>).</summary>
+    public int? Epochs;
 
-    /// <summary>Peak learning rate of AdamW.</summary>
-    public double LearningRate = 5e-4;
+    /// <summary>Images per optimisation step; null takes the recipe's (64 in <c>default</c>).</summary>
+    public int? BatchSize;
 
-    /// <summary>Decoupled weight decay of AdamW (applied to every parameter, as the original does).</summary>
-    public double WeightDecay = 3e-2;
+    /// <summary>Peak learning rate of AdamW; null takes the recipe's (5e-4 in <c>default</c>).</summary>
+    public double? LearningRate;
 
-    /// <summary>Epochs of linear warmup before the cosine decay (fractions allowed).</summary>
-    public double WarmupEpochs = 5;
+    /// <summary>Decoupled weight decay of AdamW (applied to every parameter, as the original does); null takes the recipe's (3e-2 in <c>default</c>).</summary>
+    public double? WeightDecay;
 
-    /// <summary>Learning rate at the start of warmup and at the end of the cosine decay.</summary>
-    public double MinLearningRate = 1e-5;
+    /// <summary>AdamW's first-moment decay; null takes the recipe's (0.9).</summary>
+    public double? AdamBeta1;
 
-    /// <summary>Label smoothing of the training loss (0.1 in the original).</summary>
-    public double LabelSmoothing = 0.1;
+    /// <summary>AdamW's second-moment decay; null takes the recipe's (0.999).</summary>
+    public double? AdamBeta2;
 
-    /// <summary>Padding of the random crop augmentation, in pixels; 0 turns it off.</summary>
-    public int RandomCropPadding = 4;
+    /// <summary>Epochs of linear warmup before the cosine decay (fractions allowed); null takes the recipe's (5 in <c>default</c>).</summary>
+    public double? WarmupEpochs;
 
-    /// <summary>Random horizontal flips; turn off for digits and text.</summary>
-    public bool HorizontalFlip = true;
+    /// <summary>Learning rate of the first warmup step; null takes <see cref="MinLearningRate"/> when that is set, else the recipe's (1e-5).</summary>
+    public double? WarmupStartLearningRate;
+
+    /// <summary>Floor of the cosine decay, reached at the last step (and the warmup start unless <see cref="WarmupStartLearningRate"/> is set); null takes the recipe's (1e-5).</summary>
+    public double? MinLearningRate;
+
+    /// <summary>Label smoothing of the training loss; null takes the recipe's (0.1).</summary>
+    public double? LabelSmoothing;
+
+    /// <summary>Padding of the random crop augmentation, in pixels, 0 for none; null takes the recipe's (4 in every preset).</summary>
+    public int? RandomCropPadding;
+
+    /// <summary>Random horizontal flips (turn off for digits and text); null takes the recipe's (on in every preset).</summary>
+    public bool? HorizontalFlip;
+
+    /// <summary>AutoAugment (CIFAR-10 policy) or RandAugment per image, on 8-bit pixels only; null takes the recipe's (None in <c>default</c>).</summary>
+    public AugmentationPolicy? AugmentationPolicy;
+
+    /// <summary>RandAugment operations per image; null takes the recipe's (2).</summary>
+    public int? RandAugmentOperations;
+
+    /// <summary>RandAugment magnitude on 0..10; null takes the recipe's (9).</summary>
+    public double? RandAugmentMagnitude;
+
+    /// <summary>Standard deviation of the RandAugment magnitude; null takes the recipe's (0.5).</summary>
+    public double? RandAugmentMagnitudeStd;
+
+    /// <summary>Chance of erasing a random rectangle of each image with noise (timm's random erasing); null takes the recipe's (0.25 in <c>cifar-timm</c>, 0 in <c>default</c>).</summary>
+    public double? RandomErasingProbability;
+
+    /// <summary>Mixup's Beta(alpha, alpha), 0 for none; null takes the recipe's (0.8 in <c>cifar-timm</c>, 0 in <c>default</c>).</summary>
+    public double? MixupAlpha;
+
+    /// <summary>CutMix's Beta(alpha, alpha), 0 for none; null takes the recipe's (1.0 in <c>cifar-timm</c>, 0 in <c>default</c>).</summary>
+    public double? CutMixAlpha;
+
+    /// <summary>Chance that an image is mixed when mixup or CutMix is on; null takes the recipe's.</summary>
+    public double? MixProbability;
+
+    /// <summary>Chance of CutMix rather than mixup when both are on; null takes the recipe's (0.5).</summary>
+    public double? MixSwitchProbability;
+
+    /// <summary>Clips the global gradient norm to this value; null takes the recipe's (no clipping in the presets).</summary>
+    public double? GradientClipNorm;
+
+    /// <summary>Dropout of the network; null takes the recipe's, or the architecture's when the recipe sets none.</summary>
+    public double? Dropout;
+
+    /// <summary>Attention dropout of the network; null takes the recipe's, or the architecture's.</summary>
+    public double? AttentionDropout;
+
+    /// <summary>Largest stochastic-depth (drop-path) rate; null takes the recipe's, or the architecture's.</summary>
+    public double? StochasticDepth;
+
+    /// <summary>Where training runs: Auto takes CUDA when a CUDA libtorch and a GPU are present, else the CPU.</summary>
+    public TrainingDevice Device = TrainingDevice.Auto;
+
+    /// <summary>
+    /// With validation data, the metric that picks the epoch whose weights the model keeps (also when Fit is cancelled
+    /// or stops early); None keeps the last epoch's. Top-1 by default, the "best" of the original's tables.
+    /// </summary>
+    public EarlyStoppingMetric EarlyStoppingMetric = EarlyStoppingMetric.ValidationTop1;
+
+    /// <summary>Stops after this many epochs without improvement of <see cref="EarlyStoppingMetric"/>; 0 never stops early.</summary>
+    public int EarlyStoppingPatience;
+
+    /// <summary>Smallest change of <see cref="EarlyStoppingMetric"/> that counts as an improvement.</summary>
+    public double EarlyStoppingMinDelta;
+
+    /// <summary>Writes a training checkpoint every this many epochs (and after the last) into <see cref="CheckpointFolder"/>; 0 writes none.</summary>
+    public int CheckpointEvery;
+
+    /// <summary>Folder of the checkpoints: one <c>epoch-NNNN</c> folder each (weights, optimizer state, history, settings).</summary>
+    public string? CheckpointFolder;
+
+    /// <summary>
+    /// A checkpoint folder (or a folder of them: the latest is taken) to continue an interrupted run from; the options must
+    /// match that run's. The result equals an uninterrupted run's with the same seed and thread count.
+    /// </summary>
+    public string? ResumeFrom;
 
     /// <summary>Seed of weights, order and augmentation: the same seed and thread count give the same model.</summary>
     public int Seed;

@@ -55,7 +55,8 @@ public class PixelNormalizationTests
         using var loader = new BatchLoader(data, 4, n, CPU);
         int[] indices = [7, 2, 7];
         using var scope = NewDisposeScope();
-        var (images, labels) = loader.Load(indices, random: null);
+        var (images, labels, weights) = loader.Load(indices, random: null);
+        Assert.Null(weights); // no mixing asked for
         Assert.Equal([3L, 1, 8, 8], images.shape);
         Assert.Equal(new long[] { 3, 2, 3 }, labels.data<long>().ToArray());
         var expectedPixels = new float[3 * 64];
@@ -63,7 +64,7 @@ public class PixelNormalizationTests
         using var expected = n.Apply(tensor(expectedPixels, [3, 1, 8, 8]));
         Assert.True(images.allclose(expected, rtol: 0, atol: 0));
         // A shorter batch after a longer one sees only its own images.
-        var (one, oneLabel) = loader.Load([0], random: null);
+        var (one, oneLabel, _) = loader.Load([0], random: null);
         Assert.Equal([1L, 1, 8, 8], one.shape);
         Assert.Equal(0, oneLabel.item<long>());
     }

@@ -13,6 +13,8 @@ internal sealed class BatchLoader : IDisposable
 {
     private readonly ImageDataset data;
     private readonly IReadOnlyList<ImageAugmentation> augmentations;
+    private readonly MixupCutMix? mixing;
+    private readonly float[] ownWeights;
     private readonly Device device;
     private readonly Tensor pixels;
     private readonly Tensor labels;
@@ -24,8 +26,9 @@ internal sealed class BatchLoader : IDisposable
     /// <param name="normalization">Applied to every batch.</param>
     /// <param name="device">Where the returned tensors live.</param>
     /// <param name="augmentations">Per-image transforms, applied when <see cref="Load"/> gets a random source.</param>
+    /// <param name="mixing">Mixup / CutMix after the per-image transforms, applied when <see cref="Load"/> gets a random source.</param>
     public BatchLoader(ImageDataset data, int capacity, PixelNormalization normalization, Device device,
-        IReadOnlyList<ImageAugmentation>? augmentations = null)
+        IReadOnlyList<ImageAugmentation>? augmentations = null, MixupCutMix? mixing = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(normalization);
@@ -33,6 +36,8 @@ internal sealed class BatchLoader : IDisposable
         this.data = data;
         this.device = device;
         this.augmentations = augmentations ?? [];
+        this.mixing = mixing;
+        ownWeights = new float[mixing is null ? 0 : capacity];
         Capacity = capacity;
         // Long-lived: kept out of whatever dispose scope the caller is in.
         using var scope = NewDisposeScope();
@@ -47,13 +52,14 @@ internal sealed class BatchLoader : IDisposable
     public int Capacity { get; }
 
     /// <summary>
-    /// Loads the images at <paramref name="indices"/>: returns (B, C, H, W) normalised float32 images and (B)
-    /// int64 labels on the device, owned by the caller's dispose scope. The tensors may share memory with
-    /// this loader: use them before the next call.
+    /// Loads the images at <paramref name="indices"/>: returns (B, C, H, W) normalised float32 images, (B)
+    /// int64 labels and, when the images were mixed, the (B) float32 weight of each image's own label (its partner
+    /// is the image at the mirrored position), on the device, owned by the caller's dispose scope. The tensors may
+    /// share memory with this loader: use them before the next call.
     /// </summary>
     /// <param name="indices">Image indices, at most <see cref="Capacity"/>.</param>
-    /// <param name="random">Source of augmentation decisions; null applies no augmentation.</param>
-    public (Tensor Images, Tensor Labels) Load(ReadOnlySpan<int> indices, Random? random)
+    /// <param name="random">Source of augmentation decisions; null applies no augmentation and no mixing.</param>
+    public (Tensor Images, Tensor Labels, Tensor? OwnWeights) Load(ReadOnlySpan<int> indices, Random? random)
     {
         int n = indices.Length;
         if (n < 1 || n > Capacity)
@@ -69,9 +75,15 @@ internal sealed class BatchLoader : IDisposable
                 foreach (var augmentation in augmentations)
                     augmentation.Apply(pixelSpan.Slice(b * size, size), data.Channels, data.Height, data.Width, random);
         }
+        Tensor? weights = null;
+        if (random is not null && mixing is not null)
+        {
+            mixing.Apply(pixelSpan, n, data.Channels, data.Height, data.Width, ownWeights, random);
+            weights = tensor(ownWeights.AsSpan(0, n).ToArray(), ScalarType.Float32).to(device);
+        }
         var raw = pixels.narrow(0, 0, n).to(device);
         var images = PixelNormalization.Apply(raw, multipliers, offsets);
-        return (images, labels.narrow(0, 0, n).to(device));
+        return (images, labels.narrow(0, 0, n).to(device), weights);
     }
 
     public void Dispose()

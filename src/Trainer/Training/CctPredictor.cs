@@ -78,7 +78,7 @@ internal static class CctPredictor
                 for (int i = 0; i < n; i++)
                     indices[i] = start + i;
                 using var scope = NewDisposeScope();
-                var (images, labels) = loader.Load(indices.AsSpan(0, n), random: null);
+                var (images, labels, _) = loader.Load(indices.AsSpan(0, n), random: null);
                 onBatch(network.call(images), labels, start);
             }
         }

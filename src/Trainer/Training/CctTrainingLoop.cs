@@ -14,8 +14,9 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// </summary>
 /// <remarks>
 /// Reproducible: the same seed, thread count, data and settings give bitwise-identical losses and weights,
-/// because libtorch's generator is seeded and the order and augmentation decisions come from one seeded
-/// <see cref="Random"/>. The network is trained on whatever device its parameters are on.
+/// because every epoch seeds libtorch's generator and a <see cref="Random"/> (order, augmentation and mixing
+/// decisions) from (seed, epoch). The network is moved to the device of <see cref="TrainingSettings.Device"/> and
+/// left there. Optional checkpoints after every N epochs let a run resume exactly (<see cref="TrainingCheckpoint"/>).
 /// </remarks>
 internal sealed class CctTrainingLoop
 {
@@ -32,8 +33,10 @@ internal sealed class CctTrainingLoop
     }
 
     /// <summary>
-    /// Runs the whole schedule. Cancellation is honoured at the next batch boundary: the method then returns
-    /// normally with <see cref="TrainingResult.Cancelled"/> set and the network as trained so far.
+    /// Runs the whole schedule (or, with <see cref="TrainingSettings.ResumeFrom"/>, the rest of it). Cancellation is
+    /// honoured at the next batch boundary: the method then returns normally with <see cref="TrainingResult.Cancelled"/>
+    /// set. With an early-stopping metric and validation data the network ends with the best epoch's weights, also
+    /// when cancelled or stopped early; otherwise with the weights trained so far.
     /// </summary>
     /// <param name="train">Training images; shape and classes must fit the network.</param>
     /// <param name="validation">Evaluated after every epoch; null (or empty) for none.</param>
@@ -49,9 +52,15 @@ internal sealed class CctTrainingLoop
             throw new ArgumentException("The training set has no images.", nameof(train));
         if (validation is not null)
             CheckFits(validation, nameof(validation));
+        if (settings.AugmentationPolicy != AugmentationPolicy.None && !train.StoresBytes)
+            throw new ArgumentException(
+                $"TrainingSettings.AugmentationPolicy {settings.AugmentationPolicy} works on 8-bit images (integer pixel values 0..255), " +
+                "but the training set holds other values (e.g. pixels already scaled to 0..1). Give the pixels unscaled, or set the policy to None.",
+                nameof(train));
 
-        var normalization = (settings.Normalization ?? PixelNormalization.FromStatistics(train, train.StoresBytes ? 1.0 / 255 : 1.0))
-            .ForChannels(train.Channels);
+        var resumed = settings.ResumeFrom is { } from ? TrainingCheckpoint.ReadState(from) : null;
+        var normalization = (resumed?.Normalization ?? settings.Normalization
+            ?? PixelNormalization.FromStatistics(train, train.StoresBytes ? 1.0 / 255 : 1.0)).ForChannels(train.Channels);
         int previousThreads = get_num_threads();
         if (settings.Threads > 0)
             set_num_threads(settings.Threads);
@@ -70,9 +79,8 @@ internal sealed class CctTrainingLoop
     private TrainingResult Train(ImageDataset train, ImageDataset? validation, PixelNormalization normalization,
         IProgress<EpochMetrics>? progress, CancellationToken cancellationToken)
     {
-        manual_seed(settings.Seed);
-        var random = new Random(settings.Seed);
-        var device = CctPredictor.DeviceOf(network);
+        var device = TrainingDevices.Resolve(settings.Device);
+        network.to(device);
         var parameters = network.parameters().Where(p => p.requires_grad).ToArray();
         // One parameter group, weight decay on everything: the original's legacy torch.optim.AdamW(model.parameters()).
         using var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
@@ -83,16 +91,34 @@ internal sealed class CctTrainingLoop
         var schedule = WarmupCosineSchedule.For(settings, stepsPerEpoch);
         var mixing = settings.MixingSchedule
             ?? MixingSchedule.Constant(settings.Alpha ?? network.Mixing.Alpha, settings.Beta ?? network.Mixing.Beta);
-        using var loader = new BatchLoader(train, batchSize, normalization, device, ImageAugmentation.For(settings));
+        using var loader = new BatchLoader(train, batchSize, normalization, device, ImageAugmentation.For(settings, normalization), MixupCutMix.For(settings));
         int evaluationBatchSize = settings.EvaluationBatchSize ?? settings.BatchSize;
+        using var tracker = BestEpochTracker.For(settings, validation is not null);
 
         var history = new TrainingHistory();
-        var order = new int[train.Count];
+        int firstEpoch = 0;
         long step = 0;
-        double learningRate = schedule.At(0);
-        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        if (settings.ResumeFrom is { } from)
+        {
+            var state = TrainingCheckpoint.Restore(from, settings, train.Count, network, optimizer, tracker);
+            history = new TrainingHistory(state.History.Epochs);
+            firstEpoch = state.EpochsCompleted;
+            step = state.Steps;
+        }
+
+        var order = new int[train.Count];
+        double learningRate = schedule.At(Math.Min(step, schedule.TotalSteps - 1));
+        bool stoppedEarly = false;
+        for (int epoch = firstEpoch; epoch < settings.Epochs && !stoppedEarly; epoch++)
         {
             var clock = Stopwatch.StartNew();
+            // Every epoch starts from generators seeded by (seed, epoch) alone, so a run resumed at an epoch boundary
+            // makes the same draws as an uninterrupted one without storing generator state.
+            var (torchSeed, dataSeed) = EpochSeeds(settings.Seed, epoch);
+            manual_seed(torchSeed);
+            if (device.type == DeviceType.CUDA)
+                cuda.manual_seed_all(torchSeed);
+            var random = new Random(dataSeed);
             Shuffle(order, random);
             network.train();
             // Running sums stay on the device; reading them once per epoch avoids a GPU sync per batch.
@@ -101,7 +127,7 @@ internal sealed class CctTrainingLoop
             for (int start = 0; start < order.Length; start += batchSize)
             {
                 if (cancellationToken.IsCancellationRequested)
-                    return new TrainingResult(history, normalization, step, Cancelled: true);
+                    return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false);
                 using var scope = NewDisposeScope();
                 var indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
 
@@ -110,10 +136,12 @@ internal sealed class CctTrainingLoop
                     group.LearningRate = learningRate;
                 (network.Mixing.Alpha, network.Mixing.Beta) = mixing.At(epoch, step);
 
-                var (images, labels) = loader.Load(indices, random);
+                var (images, labels, ownWeights) = loader.Load(indices, random);
                 optimizer.zero_grad();
                 var logits = network.call(images);
-                var loss = ClassificationLoss.CrossEntropy(logits, labels, settings.LabelSmoothing);
+                var loss = ownWeights is null
+                    ? ClassificationLoss.CrossEntropy(logits, labels, settings.LabelSmoothing)
+                    : ClassificationLoss.MixedCrossEntropy(logits, labels, ownWeights, settings.LabelSmoothing);
                 loss.backward();
                 if (settings.GradientClipNorm is { } maxNorm)
                     nn.utils.clip_grad_norm_(parameters, maxNorm);
@@ -122,6 +150,7 @@ internal sealed class CctTrainingLoop
                 using (no_grad())
                 {
                     lossSum.add_(loss.detach().to_type(ScalarType.Float64).mul(indices.Length));
+                    // With mixing, an image counts as right when the top logit is its own (pre-mixing) label.
                     correct.add_(logits.argmax(1).eq(labels).sum());
                 }
                 step++;
@@ -147,9 +176,52 @@ internal sealed class CctTrainingLoop
                 ImagesPerSecond = train.Count / Math.Max(trainSeconds, 1e-9),
             };
             history.Add(metrics);
+            tracker?.Update(metrics, network);
+            stoppedEarly = tracker?.ShouldStop == true && epoch + 1 < settings.Epochs;
+            if (settings.CheckpointEvery > 0 && ((epoch + 1) % settings.CheckpointEvery == 0 || epoch + 1 == settings.Epochs || stoppedEarly))
+            {
+                var state = new TrainingCheckpoint.State
+                {
+                    FormatVersion = 1,
+                    EpochsCompleted = epoch + 1,
+                    Steps = step,
+                    TrainingImages = train.Count,
+                    History = new TrainingHistory(history.Epochs),
+                    Normalization = normalization,
+                    Settings = settings,
+                };
+                TrainingCheckpoint.Write(settings.CheckpointFolder!, state, network, optimizer, tracker);
+            }
             progress?.Report(metrics);
         }
-        return new TrainingResult(history, normalization, step, Cancelled: false);
+        return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly);
+    }
+
+    // The best epoch's weights replace the last ones whenever a metric picks one.
+    private TrainingResult Finish(TrainingHistory history, PixelNormalization normalization, long step, BestEpochTracker? tracker,
+        bool cancelled, bool stoppedEarly)
+    {
+        bool restored = tracker?.RestoreBest(network) == true;
+        return new TrainingResult(history, normalization, step, cancelled)
+        {
+            BestEpoch = restored ? tracker!.BestEpoch : null,
+            StoppedEarly = stoppedEarly,
+        };
+    }
+
+    /// <summary>libtorch and data-order seeds of a 0-based epoch: SplitMix64 of (seed, epoch), so neighbouring epochs and seeds are unrelated.</summary>
+    internal static (long Torch, int Data) EpochSeeds(int seed, int epoch)
+    {
+        ulong h = SplitMix((ulong)(uint)seed << 32 | (uint)epoch);
+        return ((long)(h >> 1), (int)(SplitMix(h) >> 33));
+    }
+
+    private static ulong SplitMix(ulong z)
+    {
+        z += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     // Fisher-Yates over 0..n-1 from our own generator, so the order depends on the seed alone.

@@ -15,14 +15,31 @@ internal abstract class ImageAugmentation
     /// <param name="random">Source of every random decision.</param>
     public abstract void Apply(Span<float> image, int channels, int height, int width, Random random);
 
-    /// <summary>The augmentations <paramref name="settings"/> ask for, in the original's order (crop, then flip).</summary>
-    public static IReadOnlyList<ImageAugmentation> For(TrainingSettings settings)
+    /// <summary>
+    /// The augmentations <paramref name="settings"/> ask for, in the original's legacy order: the policy (AutoAugment
+    /// or RandAugment), then the crop, then the flip; then random erasing, which timm applies last.
+    /// </summary>
+    /// <param name="settings">The training settings.</param>
+    /// <param name="normalization">The input normalisation, which random erasing needs to draw normalised noise.</param>
+    public static IReadOnlyList<ImageAugmentation> For(TrainingSettings settings, PixelNormalization? normalization = null)
     {
         var list = new List<ImageAugmentation>();
+        switch (settings.AugmentationPolicy)
+        {
+            case AugmentationPolicy.AutoAugmentCifar10:
+                list.Add(new AutoAugmentCifar10());
+                break;
+            case AugmentationPolicy.RandAugment:
+                list.Add(new RandAugment(settings.RandAugmentOperations, settings.RandAugmentMagnitude, settings.RandAugmentMagnitudeStd));
+                break;
+        }
         if (settings.RandomCropPadding > 0)
             list.Add(new RandomCropWithPadding(settings.RandomCropPadding));
         if (settings.HorizontalFlip)
             list.Add(new RandomHorizontalFlip(0.5));
+        if (settings.RandomErasingProbability > 0)
+            list.Add(new RandomErasing(settings.RandomErasingProbability,
+                normalization ?? throw new ArgumentNullException(nameof(normalization), "Random erasing needs the input normalisation.")));
         return list;
     }
 }

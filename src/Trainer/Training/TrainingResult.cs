@@ -5,4 +5,11 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// <param name="Normalization">The input normalisation the network was trained with: part of the model.</param>
 /// <param name="Steps">Optimisation steps taken.</param>
 /// <param name="Cancelled">True when the run stopped at a batch boundary on request; the interrupted epoch is not in <paramref name="History"/>.</param>
-internal sealed record TrainingResult(TrainingHistory History, PixelNormalization Normalization, long Steps, bool Cancelled);
+internal sealed record TrainingResult(TrainingHistory History, PixelNormalization Normalization, long Steps, bool Cancelled)
+{
+    /// <summary>1-based epoch whose weights the network ended with, when an early-stopping metric picked one; null otherwise (the last weights).</summary>
+    public int? BestEpoch { get; init; }
+
+    /// <summary>True when the early-stopping patience ended the run before its last epoch.</summary>
+    public bool StoppedEarly { get; init; }
+}

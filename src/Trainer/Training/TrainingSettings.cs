@@ -76,6 +76,73 @@ public sealed record TrainingSettings
     /// <summary>Flips each training image left-right with probability 1/2 (the original's CIFAR recipe does; not for digits or text).</summary>
     public bool HorizontalFlip { get; init; }
 
+    /// <summary>
+    /// AutoAugment or RandAugment, applied to each training image before the crop and flip (the original's
+    /// legacy order). Needs 8-bit images (a data set that stores bytes); None turns it off.
+    /// </summary>
+    public AugmentationPolicy AugmentationPolicy { get; init; }
+
+    /// <summary>RandAugment: operations per image (timm's <c>n</c>, 2 by default).</summary>
+    public int RandAugmentOperations { get; init; } = 2;
+
+    /// <summary>RandAugment: mean magnitude on timm's 0..10 scale (the original's timm recipe: 9).</summary>
+    public double RandAugmentMagnitude { get; init; } = 9;
+
+    /// <summary>RandAugment: standard deviation of the magnitude drawn per operation (timm's <c>mstd</c>; 0 keeps it fixed).</summary>
+    public double RandAugmentMagnitudeStd { get; init; } = 0.5;
+
+    /// <summary>
+    /// Chance that an image gets a random rectangle replaced by noise (timm's random erasing, "pixel" mode), after the
+    /// policy, crop and flip; 0 turns it off. The original's timm recipe uses 0.25.
+    /// </summary>
+    public double RandomErasingProbability { get; init; }
+
+    /// <summary>
+    /// Mixup: each image is blended with its partner (the image at the mirrored batch position) with a weight drawn
+    /// from Beta(alpha, alpha), and so are their label-smoothed targets. 0 turns mixup off.
+    /// </summary>
+    public double MixupAlpha { get; init; }
+
+    /// <summary>
+    /// CutMix: a box of each image is replaced by the same box of its partner, its area drawn from Beta(alpha, alpha),
+    /// and the targets are mixed by the area kept. 0 turns CutMix off.
+    /// </summary>
+    public double CutMixAlpha { get; init; }
+
+    /// <summary>Chance that an image is mixed at all when mixup or CutMix is on (timm's <c>mixup_prob</c>).</summary>
+    public double MixProbability { get; init; } = 1;
+
+    /// <summary>With both mixup and CutMix on, the chance that a mixed image uses CutMix rather than mixup (timm's <c>switch_prob</c>).</summary>
+    public double MixSwitchProbability { get; init; } = 0.5;
+
+    /// <summary>Where training runs; Auto takes CUDA when TorchSharp sees it. The network is moved there.</summary>
+    public TrainingDevice Device { get; init; }
+
+    /// <summary>
+    /// The validation metric that picks the best epoch; None keeps the last weights. With a metric and validation data
+    /// the network ends with the best epoch's weights, also when training is cancelled or stops early.
+    /// </summary>
+    public EarlyStoppingMetric EarlyStoppingMetric { get; init; }
+
+    /// <summary>Stops after this many epochs in a row without improvement of <see cref="EarlyStoppingMetric"/>; 0 never stops early.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>Smallest change of <see cref="EarlyStoppingMetric"/> that counts as an improvement.</summary>
+    public double EarlyStoppingMinDelta { get; init; }
+
+    /// <summary>Writes a checkpoint every this many epochs (and after the last); 0 writes none.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>Folder that receives one <c>epoch-NNNN</c> checkpoint folder per checkpoint; required when <see cref="CheckpointEvery"/> is set.</summary>
+    public string? CheckpointFolder { get; init; }
+
+    /// <summary>
+    /// A checkpoint folder (or a folder of them, whose latest is taken) to continue from. The run goes on from the
+    /// epoch after the checkpoint's and ends with the same weights as an uninterrupted run with the same settings,
+    /// seed and thread count.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>Constant alpha of the value mixing during training; null keeps the network's own. Ignored when <see cref="MixingSchedule"/> is set.</summary>
     public double? Alpha { get; init; }
 
@@ -107,6 +174,18 @@ public sealed record TrainingSettings
         Require(Threads >= 0, nameof(Threads), Threads, "0 (keep) or more");
         Require(GradientClipNorm is null || GradientClipNorm > 0, nameof(GradientClipNorm), GradientClipNorm!, "null or positive");
         Require(RandomCropPadding >= 0, nameof(RandomCropPadding), RandomCropPadding, "0 or more");
+        Require(RandAugmentOperations >= 1, nameof(RandAugmentOperations), RandAugmentOperations, "at least 1");
+        Require(RandAugmentMagnitude is >= 0 and <= 10, nameof(RandAugmentMagnitude), RandAugmentMagnitude, "in [0, 10]");
+        Require(RandAugmentMagnitudeStd >= 0 && double.IsFinite(RandAugmentMagnitudeStd), nameof(RandAugmentMagnitudeStd), RandAugmentMagnitudeStd, "0 or more");
+        Require(RandomErasingProbability is >= 0 and <= 1, nameof(RandomErasingProbability), RandomErasingProbability, "in [0, 1]");
+        Require(MixupAlpha >= 0 && double.IsFinite(MixupAlpha), nameof(MixupAlpha), MixupAlpha, "0 (off) or more");
+        Require(CutMixAlpha >= 0 && double.IsFinite(CutMixAlpha), nameof(CutMixAlpha), CutMixAlpha, "0 (off) or more");
+        Require(MixProbability is >= 0 and <= 1, nameof(MixProbability), MixProbability, "in [0, 1]");
+        Require(MixSwitchProbability is >= 0 and <= 1, nameof(MixSwitchProbability), MixSwitchProbability, "in [0, 1]");
+        Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "0 (never stop) or more");
+        Require(EarlyStoppingMinDelta >= 0 && double.IsFinite(EarlyStoppingMinDelta), nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "0 or more");
+        Require(CheckpointEvery >= 0, nameof(CheckpointEvery), CheckpointEvery, "0 (none) or more");
+        Require(CheckpointEvery == 0 || !string.IsNullOrEmpty(CheckpointFolder), nameof(CheckpointFolder), CheckpointFolder, "a folder when CheckpointEvery is set");
         Require(Alpha is null || double.IsFinite(Alpha.Value), nameof(Alpha), Alpha!, "finite");
         Require(Beta is null || double.IsFinite(Beta.Value), nameof(Beta), Beta!, "finite");
     }
