@@ -178,7 +178,8 @@ public sealed class CompactTransformerExperiment
         var (trainData, validationData) = validation is null
             ? Split(train!, validationFraction!.Value)
             : (train!, validation);
-        var factory = tunerFactory ?? ((s, tunerSeed) => new SuccessiveHalvingTuner(s, Math.Max(1, baseOptions.Epochs / 9), baseOptions.Epochs, 3, tunerSeed));
+        int maxEpochs = baseOptions.Epochs ?? Training.TrainingRecipes.Get(baseOptions.Recipe).Settings.Epochs;
+        var factory = tunerFactory ?? ((s, tunerSeed) => new SuccessiveHalvingTuner(s, Math.Max(1, maxEpochs / 9), maxEpochs, 3, tunerSeed));
         var folder = checkpointFolder ?? Path.Combine(Path.GetTempPath(), $"cct-search-{Guid.NewGuid():N}");
         try
         {
