@@ -67,6 +67,9 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             NumClasses = train.ClassCount,
         };
         var (alpha, beta) = AttentionVariantWeights.Resolve(options.Attention, options.Alpha, options.Beta);
+        // The seed decides the initial weights too, not only the training's draws: runs that differ only in seed differ from the start.
+        Native.TorchRuntime.EnsureInitialized();
+        TorchSharp.torch.manual_seed(options.Seed);
         using var network = new CctNetwork(arch, new ValueMixing(alpha, beta, options.AttentionScope));
         if (options.InitialWeightsPath is { } weights)
             InitialWeights.Load(network, weights);
@@ -127,6 +130,8 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             Alpha = alpha,
             Beta = beta,
             MixingSchedule = o.MixingSchedule,
+            HeadLearningRateMultiplier = o.HeadLearningRateMultiplier,
+            BodyLearningRateMultiplier = o.BodyLearningRateMultiplier,
         };
     }
 

@@ -188,6 +188,15 @@ public sealed class CompactTransformerOptions
     /// <summary>A schedule of (alpha, beta) per epoch and step; when set it overrides the constant weights above.</summary>
     public IMixingSchedule? MixingSchedule;
 
+    /// <summary>Factor on the learning rate of the classifier head (<c>classifier.fc</c>); see <see cref="BodyLearningRateMultiplier"/>.</summary>
+    public double HeadLearningRateMultiplier = 1;
+
+    /// <summary>
+    /// Factor on the learning rate of everything but the head. Fine-tuning a pretrained model (see
+    /// <see cref="InitialWeightsPath"/>) often trains the body at a fraction (e.g. 0.1) of the head's rate; 0 freezes it.
+    /// </summary>
+    public double BodyLearningRateMultiplier = 1;
+
     /// <summary>Factor applied to input pixels before the mean and std (1/255 for 0-255 pixels, 1 for pixels already in 0-1).</summary>
     public float PixelScale = 1f / 255;
 

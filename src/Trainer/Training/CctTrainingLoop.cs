@@ -82,9 +82,10 @@ internal sealed class CctTrainingLoop
         var device = TrainingDevices.Resolve(settings.Device);
         network.to(device);
         var parameters = network.parameters().Where(p => p.requires_grad).ToArray();
-        // One parameter group, weight decay on everything: the original's legacy torch.optim.AdamW(model.parameters()).
-        using var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
-            settings.AdamEpsilon, settings.WeightDecay);
+        // Weight decay on everything: the original's legacy torch.optim.AdamW(model.parameters()); one group unless
+        // the head and the body learn at different rates.
+        var (adamW, rateMultipliers) = OptimizerGroups.CreateAdamW(network, settings);
+        using var optimizer = adamW;
 
         int batchSize = Math.Min(settings.BatchSize, train.Count);
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
@@ -132,9 +133,9 @@ internal sealed class CctTrainingLoop
                 var indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
 
                 learningRate = schedule.At(step);
-                foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = learningRate;
+                OptimizerGroups.SetLearningRate(optimizer, learningRate, rateMultipliers);
                 (network.Mixing.Alpha, network.Mixing.Beta) = mixing.At(epoch, step);
+                history.RecordMixing(step, network.Mixing.Alpha, network.Mixing.Beta);
 
                 var (images, labels, ownWeights) = loader.Load(indices, random);
                 optimizer.zero_grad();

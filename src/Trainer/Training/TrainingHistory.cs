@@ -37,21 +37,51 @@ public sealed class TrainingHistory
         (nameof(EpochMetrics.ImagesPerSecond), m => Text(m.ImagesPerSecond), (m, s) => m with { ImagesPerSecond = Number(s) }),
     ];
 
+    /// <summary>
+    /// A per-step mixing change smaller than this (in alpha or beta) since the last kept point is not kept, so that a
+    /// ramp over every step of a long run stays a few thousand points: a step plot of the kept points is within this of the truth.
+    /// </summary>
+    public const double MixingResolution = 1e-3;
+
     private readonly List<EpochMetrics> epochs;
+    private readonly List<MixingPoint> mixingSteps;
 
     /// <summary>Creates an empty history.</summary>
-    public TrainingHistory() => epochs = [];
+    public TrainingHistory()
+    {
+        epochs = [];
+        mixingSteps = [];
+    }
 
-    /// <summary>Creates a history holding <paramref name="epochs"/>, in order.</summary>
+    /// <summary>Creates a history holding <paramref name="epochs"/>, in order, and optionally a per-step mixing trace.</summary>
     [JsonConstructor]
-    public TrainingHistory(IReadOnlyList<EpochMetrics> epochs)
+    public TrainingHistory(IReadOnlyList<EpochMetrics> epochs, IReadOnlyList<MixingPoint>? mixingSteps = null)
     {
         ArgumentNullException.ThrowIfNull(epochs);
         this.epochs = epochs.ToList();
+        this.mixingSteps = mixingSteps?.ToList() ?? [];
     }
 
     /// <summary>The recorded epochs, first to last.</summary>
     public IReadOnlyList<EpochMetrics> Epochs => epochs;
+
+    /// <summary>
+    /// Alpha and beta per optimisation step, as the points where they changed by at least <see cref="MixingResolution"/>
+    /// (each holds until the next); empty when the loop recorded none. Saved in JSON, not in CSV (one row per epoch).
+    /// </summary>
+    public IReadOnlyList<MixingPoint> MixingSteps => mixingSteps;
+
+    /// <summary>Notes the mixing weights of a step; keeps it only when it moved by <see cref="MixingResolution"/> or more since the last kept point.</summary>
+    public void RecordMixing(long step, double alpha, double beta)
+    {
+        if (mixingSteps.Count > 0)
+        {
+            var last = mixingSteps[^1];
+            if (Math.Abs(alpha - last.Alpha) < MixingResolution && Math.Abs(beta - last.Beta) < MixingResolution)
+                return;
+        }
+        mixingSteps.Add(new MixingPoint(step, alpha, beta));
+    }
 
     /// <summary>Appends the metrics of a completed epoch.</summary>
     public void Add(EpochMetrics metrics)

@@ -156,6 +156,18 @@ public sealed record TrainingSettings
     [JsonIgnore]
     public IMixingSchedule? MixingSchedule { get; init; }
 
+    /// <summary>
+    /// Factor on the scheduled learning rate for the classifier head (<c>classifier.fc</c>); 1 by default. With a
+    /// <see cref="BodyLearningRateMultiplier"/> that differs, the optimizer gets two parameter groups.
+    /// </summary>
+    public double HeadLearningRateMultiplier { get; init; } = 1;
+
+    /// <summary>
+    /// Factor on the scheduled learning rate for everything but the head; 1 by default. Below 1 it fine-tunes a
+    /// pretrained body more gently than the head (0 freezes it: AdamW with rate 0 leaves a weight unchanged).
+    /// </summary>
+    public double BodyLearningRateMultiplier { get; init; } = 1;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot train.</summary>
     public void Validate()
     {
@@ -188,6 +200,8 @@ public sealed record TrainingSettings
         Require(CheckpointEvery == 0 || !string.IsNullOrEmpty(CheckpointFolder), nameof(CheckpointFolder), CheckpointFolder, "a folder when CheckpointEvery is set");
         Require(Alpha is null || double.IsFinite(Alpha.Value), nameof(Alpha), Alpha!, "finite");
         Require(Beta is null || double.IsFinite(Beta.Value), nameof(Beta), Beta!, "finite");
+        Require(HeadLearningRateMultiplier >= 0 && double.IsFinite(HeadLearningRateMultiplier), nameof(HeadLearningRateMultiplier), HeadLearningRateMultiplier, "0 or more");
+        Require(BodyLearningRateMultiplier >= 0 && double.IsFinite(BodyLearningRateMultiplier), nameof(BodyLearningRateMultiplier), BodyLearningRateMultiplier, "0 or more");
     }
 
     private static void Require(bool ok, string setting, object? value, string expected)
