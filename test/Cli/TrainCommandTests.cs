@@ -32,6 +32,11 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(9, TrainingFixture.ScoreSize(Path.Combine(outdir, "model.zip"))); // the fixture's 9 class folders
         Assert.Contains("15 training and 5 validation images of 1x16x16, 9 classes", result.Output);
         Assert.Contains("epoch 2/2", result.Output);
+
+        // The model takes the 8-bit pixels it was trained on, and cct evaluate feeds them.
+        var evaluation = CliRunner.Run("evaluate", "--model", Path.Combine(outdir, "model.zip"), "--data", TrainingFixture.Tree);
+        Assert.True(evaluation.ExitCode == 0, evaluation.Error);
+        Assert.Contains("20 images of 1x16x16, 9 classes", evaluation.Output);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ internal sealed class SpectreReporter(ProgressContext context) : ITrainingReport
             return;
         if (step.Step <= 1 || batchTask.MaxValue != step.StepsPerEpoch)
             batchTask.MaxValue = step.StepsPerEpoch;
-        batchTask.Value = step.Step;
+        batchTask.Value = step.Step; // back to the left when a new epoch starts
         batchTask.Description = Markup.Escape(
             $"  epoch {step.Epoch}/{step.Epochs} loss {step.RunningLoss.ToString("F4", CultureInfo.InvariantCulture)}");
     }
@@ -38,8 +38,6 @@ internal sealed class SpectreReporter(ProgressContext context) : ITrainingReport
     {
         if (epochTask is not null)
             epochTask.Value = metrics.Epoch;
-        if (batchTask is not null)
-            batchTask.Value = 0; // the next epoch's batches start from the left again
         Line($"{title}: {EpochLine.Format(metrics, epochs)}");
     }
 
