@@ -29,13 +29,105 @@ internal static class CctCommandLine
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 
-    /// <summary>The root command with <c>import</c> and <c>evaluate</c>; their actions write to the given writers.</summary>
+    /// <summary>The root command with its subcommands; their actions write to the given writers.</summary>
     public static RootCommand Build(TextWriter output, TextWriter error) =>
-        new("Compact Convolutional Transformers for ML.NET: import PyTorch checkpoints, evaluate model zips.")
+        new("Compact Convolutional Transformers for ML.NET: train, compare attention variants, search, import PyTorch checkpoints, evaluate model zips.")
         {
+            Train(output, error),
+            Compare(output, error),
+            Search(output, error),
             Import(output, error),
             Evaluate(output, error),
         };
+
+    private static System.CommandLine.Command Train(TextWriter output, TextWriter error)
+    {
+        var data = new DataOptionSet();
+        var recipe = new RecipeOptionSet(withAttention: true);
+        var outputFolder = new Option<string>("--output", "-o") { Description = "Output folder: model.zip, history.csv, history.json, learning-curve.png.", Required = true, HelpName = "dir" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Write a checkpoint to OUTDIR/checkpoints every N epochs (and after the last)." };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue an interrupted run from a checkpoint folder, or an earlier OUTDIR (its checkpoints/); give that run's flags.",
+            HelpName = "checkpoint-or-outdir",
+        };
+        var command = new System.CommandLine.Command("train", "Train a model on an image tree or IDX files; write an ML.NET model zip, the history and a learning-curve plot.");
+        data.AddTo(command);
+        recipe.AddTo(command);
+        command.Options.Add(checkpointEvery);
+        command.Options.Add(resume);
+        command.Options.Add(outputFolder);
+        command.SetAction(p => TrainCommand.Run(new TrainArguments
+        {
+            Data = data.Bind(p),
+            Recipe = recipe.Bind(p),
+            Output = p.GetRequiredValue(outputFolder),
+            CheckpointEvery = p.GetValue(checkpointEvery),
+            Resume = p.GetValue(resume),
+        }, output, error));
+        return command;
+    }
+
+    private static System.CommandLine.Command Compare(TextWriter output, TextWriter error)
+    {
+        var data = new DataOptionSet();
+        var recipe = new RecipeOptionSet(withAttention: false);
+        var variants = new Option<string>("--variants")
+        {
+            Description = "Comma-separated NAME[:SCOPE][@ALPHA], e.g. standard,softmax-values:pooling,remix:both@0.5.",
+            HelpName = "list",
+            Required = true,
+        };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per variant: --seed, +1, +2... (default 1; 3 or more for a test).", DefaultValueFactory = _ => 1 };
+        var outputFolder = new Option<string>("--output", "-o") { Description = "Output folder: runs/, runs.csv, summary.md, curves.png; rerun to resume.", Required = true, HelpName = "dir" };
+        var command = new System.CommandLine.Command("compare", "Train attention variants x seeds under one recipe; report mean ± std, Welch's t-test and curves.");
+        data.AddTo(command);
+        command.Options.Add(variants);
+        command.Options.Add(seeds);
+        recipe.AddTo(command);
+        command.Options.Add(outputFolder);
+        command.SetAction(p => CompareCommand.Run(new CompareArguments
+        {
+            Data = data.Bind(p),
+            Recipe = recipe.Bind(p),
+            Variants = p.GetRequiredValue(variants),
+            Seeds = p.GetValue(seeds),
+            Output = p.GetRequiredValue(outputFolder),
+        }, output, error));
+        return command;
+    }
+
+    private static System.CommandLine.Command Search(TextWriter output, TextWriter error)
+    {
+        var data = new DataOptionSet();
+        var recipe = new RecipeOptionSet(withAttention: false);
+        var timeBudget = new Option<int>("--time-budget") { Description = "Seconds after which no trial starts and the running one stops.", HelpName = "seconds", Required = true };
+        var tuner = new Option<string>("--tuner")
+        {
+            Description = "asha: successive halving over epochs (rungs at 1/9, 1/3 and all of --epochs); random: every trial --epochs epochs.",
+            HelpName = string.Join("|", SearchCommand.Tuners),
+            DefaultValueFactory = _ => "asha",
+        };
+        var maxTrials = new Option<int?>("--max-trials") { Description = "Run at most this many trials (a promotion counts as one)." };
+        var outputFolder = new Option<string>("--output", "-o") { Description = "Output folder: trials.csv, best-model.zip, search-progress.png, trial files; rerun to resume.", Required = true, HelpName = "dir" };
+        var command = new System.CommandLine.Command("search", "Search attention variant, alpha, learning rate, weight decay and model size within a time budget.");
+        data.AddTo(command);
+        command.Options.Add(timeBudget);
+        command.Options.Add(tuner);
+        command.Options.Add(maxTrials);
+        recipe.AddTo(command);
+        command.Options.Add(outputFolder);
+        command.SetAction(p => SearchCommand.Run(new SearchArguments
+        {
+            Data = data.Bind(p),
+            Recipe = recipe.Bind(p),
+            TimeBudget = p.GetValue(timeBudget),
+            Tuner = p.GetValue(tuner)!,
+            MaxTrials = p.GetValue(maxTrials),
+            Output = p.GetRequiredValue(outputFolder),
+        }, output, error));
+        return command;
+    }
 
     private static System.CommandLine.Command Import(TextWriter output, TextWriter error)
     {
@@ -120,9 +212,9 @@ internal static class CctCommandLine
     }
 
     // An option that was not given parses to an empty array.
-    private static T[]? NullIfEmpty<T>(T[]? values) => values is { Length: > 0 } ? values : null;
+    internal static T[]? NullIfEmpty<T>(T[]? values) => values is { Length: > 0 } ? values : null;
 
-    private static T? ParseName<T>(ArgumentResult result, IReadOnlyDictionary<string, T> names, string option)
+    internal static T? ParseName<T>(ArgumentResult result, IReadOnlyDictionary<string, T> names, string option)
     {
         string value = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
         if (OptionNames.TryParse(names, option, value, out var parsed, out var message))
@@ -132,7 +224,7 @@ internal static class CctCommandLine
     }
 
     /// <summary>Numbers separated by spaces (several tokens) or commas, invariant culture.</summary>
-    private static Option<double[]> NumberList(string name, string description) => new(name)
+    internal static Option<double[]> NumberList(string name, string description) => new(name)
     {
         Description = description,
         AllowMultipleArgumentsPerToken = true,

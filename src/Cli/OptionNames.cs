@@ -1,8 +1,9 @@
 using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Training;
 
 namespace Microsoft.ML.CompactTransformer.Cli;
 
-/// <summary>The command-line spellings of the attention variants and scopes (kebab case), both ways.</summary>
+/// <summary>The command-line spellings of the attention variants, scopes and devices (kebab case), both ways.</summary>
 internal static class OptionNames
 {
     public static readonly IReadOnlyDictionary<string, AttentionVariant> Attention = new Dictionary<string, AttentionVariant>(StringComparer.OrdinalIgnoreCase)
@@ -20,6 +21,13 @@ internal static class OptionNames
         ["self-attention"] = AttentionScope.SelfAttention,
         ["pooling"] = AttentionScope.Pooling,
         ["both"] = AttentionScope.Both,
+    };
+
+    public static readonly IReadOnlyDictionary<string, TrainingDevice> Device = new Dictionary<string, TrainingDevice>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["auto"] = TrainingDevice.Auto,
+        ["cpu"] = TrainingDevice.Cpu,
+        ["cuda"] = TrainingDevice.Cuda,
     };
 
     public static string Of(AttentionVariant variant) => Attention.First(kv => kv.Value == variant).Key;

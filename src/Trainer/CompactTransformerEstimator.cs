@@ -132,6 +132,8 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             MixingSchedule = o.MixingSchedule,
             HeadLearningRateMultiplier = o.HeadLearningRateMultiplier,
             BodyLearningRateMultiplier = o.BodyLearningRateMultiplier,
+            StepCallback = o.StepCallback,
+            StepCallbackEvery = o.StepCallbackEvery,
         };
     }
 

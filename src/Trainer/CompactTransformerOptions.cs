@@ -217,4 +217,10 @@ public sealed class CompactTransformerOptions
 
     /// <summary>Told about every epoch's metrics, like <see cref="MetricsCallback"/>.</summary>
     public IProgress<EpochMetrics>? Progress;
+
+    /// <summary>Called on the training thread every <see cref="StepCallbackEvery"/> steps and at the end of each epoch (for per-batch progress bars).</summary>
+    public Action<StepProgress>? StepCallback;
+
+    /// <summary>Steps between two <see cref="StepCallback"/> calls.</summary>
+    public int StepCallbackEvery = 10;
 }

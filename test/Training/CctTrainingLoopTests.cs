@@ -115,6 +115,24 @@ public class CctTrainingLoopTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheStepCallbackReportsEveryNthStepAndTheLastOfEachEpoch()
+    {
+        using var network = QuadrantImages.TinyNetwork(seed: 3);
+        var calls = new List<StepProgress>();
+        // 256 images in batches of 48: 6 steps per epoch, the last one 16 images.
+        var settings = Quick with { Epochs = 2, BatchSize = 48, StepCallback = calls.Add, StepCallbackEvery = 4 };
+        var result = new CctTrainingLoop(network, settings).Run(Train, null);
+
+        Assert.Equal([(1, 4), (1, 6), (2, 4), (2, 6)], calls.Select(c => (c.Epoch, c.Step)));
+        Assert.All(calls, c => Assert.Equal((2, 6), (c.Epochs, c.StepsPerEpoch)));
+        // At the epoch's last step the running loss is the epoch's mean training loss.
+        Assert.Equal(result.History.Epochs[0].TrainLoss, calls[1].RunningLoss, 12);
+        Assert.Equal(result.History.Epochs[1].TrainLoss, calls[3].RunningLoss, 12);
+        Assert.Equal(result.History.Epochs[1].LearningRate, calls[3].LearningRate);
+        Assert.True(calls[0].RunningLoss > 0);
+    }
+
+    [Fact]
     public void TheMixingScheduleIsAppliedBeforeEveryStep()
     {
         using var network = QuadrantImages.TinyNetwork(seed: 3);

@@ -16,7 +16,7 @@ public class TrainingHistoryTests
     {
         var history = Sample();
         string csv = history.ToCsv();
-        Assert.StartsWith("Epoch,Steps,TrainLoss,TrainAccuracy,ValidationLoss,ValidationTop1,ValidationTop5,LearningRate,Alpha,Beta,Seconds,ImagesPerSecond\n", csv);
+        Assert.StartsWith("epoch,steps,train_loss,train_accuracy,val_loss,val_accuracy,val_top5,lr,alpha,beta,seconds,images_per_second\n", csv);
         Assert.Equal(history.Epochs, TrainingHistory.FromCsv(csv).Epochs);
         Assert.Contains(",,,", csv.Split('\n')[2]); // no validation: empty cells
     }
@@ -54,6 +54,15 @@ public class TrainingHistoryTests
     [Fact]
     public void CsvWithoutAColumnIsRejected()
     {
-        Assert.Throws<FormatException>(() => TrainingHistory.FromCsv("Epoch,Steps\n1,2\n"));
+        Assert.Throws<FormatException>(() => TrainingHistory.FromCsv("epoch,steps\n1,2\n"));
+    }
+
+    [Fact]
+    public void CsvWithTheEarlierPascalCaseHeaderStillLoads()
+    {
+        var history = Sample();
+        string legacy = "Epoch,Steps,TrainLoss,TrainAccuracy,ValidationLoss,ValidationTop1,ValidationTop5,LearningRate,Alpha,Beta,Seconds,ImagesPerSecond\n"
+            + string.Join("", history.ToCsv().Split('\n').Skip(1).Select(l => l.Length > 0 ? l + "\n" : ""));
+        Assert.Equal(history.Epochs, TrainingHistory.FromCsv(legacy).Epochs);
     }
 }

@@ -46,13 +46,13 @@ internal static class EvaluateCommand
         }
         try
         {
-            var (featureColumn, vectorSize) = FindFeatureColumn(inputSchema, a.Model);
+            var (featureColumn, vectorSize, bytes) = FindFeatureColumn(inputSchema, a.Model);
             var classNames = ReadClassNames(model.GetOutputSchema(inputSchema), a.Model);
             var shape = ImageShape(vectorSize, a.ImageSize, a.Channels);
             CheckClassFolders(a.Data, classNames);
 
             var images = ImageFolderDatasetReader.Read(a.Data, shape.C, shape.H, shape.W, classNames);
-            var rows = FeatureRows.Create(mlContext, images, featureColumn, LabelColumn);
+            var rows = FeatureRows.Create(mlContext, images, featureColumn, LabelColumn, bytes);
             var labeled = mlContext.Transforms.Conversion.MapValueToKey(LabelColumn, LabelColumn,
                 keyData: FeatureRows.KeyData(mlContext, classNames)).Fit(rows).Transform(rows);
             var scored = model.Transform(labeled);
@@ -66,19 +66,23 @@ internal static class EvaluateCommand
         }
     }
 
-    /// <summary>The model's input: the <c>Features</c> column, or else its only <c>Vector&lt;Single&gt;</c> column.</summary>
-    private static (string Name, int Size) FindFeatureColumn(DataViewSchema inputSchema, string path)
+    /// <summary>
+    /// The model's input: the <c>Features</c> column, or else its only pixel-vector column; <c>Vector&lt;Single&gt;</c>
+    /// (e.g. cct import) or <c>Vector&lt;Byte&gt;</c> (cct train, which trains on 8-bit pixels).
+    /// </summary>
+    private static (string Name, int Size, bool Bytes) FindFeatureColumn(DataViewSchema inputSchema, string path)
     {
         var vectors = inputSchema.Where(c => !c.IsHidden && c.Type is VectorDataViewType { ItemType: NumberDataViewType n, Size: > 0 }
-            && n.RawType == typeof(float)).ToArray();
+            && (n.RawType == typeof(float) || n.RawType == typeof(byte))).ToArray();
         var column = vectors.FirstOrDefault(c => c.Name == DefaultColumns.Features);
         if (column.Name is null)
         {
             if (vectors.Length != 1)
-                throw new CommandLineException($"'{path}' has no '{DefaultColumns.Features}' input column of known-size Vector<Single> (and not exactly one such column otherwise).");
+                throw new CommandLineException($"'{path}' has no '{DefaultColumns.Features}' input column of known-size Vector<Single> or Vector<Byte> (and not exactly one such column otherwise).");
             column = vectors[0];
         }
-        return (column.Name, ((VectorDataViewType)column.Type).Size);
+        var type = (VectorDataViewType)column.Type;
+        return (column.Name, type.Size, type.ItemType.RawType == typeof(byte));
     }
 
     /// <summary>The class names in key order: the key values of the model's PredictedLabel column.</summary>

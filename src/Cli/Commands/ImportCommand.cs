@@ -27,7 +27,7 @@ internal static class ImportCommand
         var architecture = BuildArchitecture(preset, a);
         var classNames = ResolveClassNames(a.ClassNames, a.Classes);
         var normalization = ResolveNormalization(a.PixelScale, a.Mean, a.Std, architecture.InputChannels);
-        var mixing = ResolveMixing(a.Attention, a.Alpha, a.Beta, a.Scope);
+        var mixing = MixingArguments.Resolve(a.Attention, a.Alpha, a.Beta, a.Scope);
         if (!File.Exists(a.Checkpoint))
             throw new FileNotFoundException($"Checkpoint file '{a.Checkpoint}' does not exist.", a.Checkpoint);
 
@@ -50,7 +50,7 @@ internal static class ImportCommand
         WriteSummary(output, a, network, report, classNames, normalization);
     }
 
-    private static CctArchitecture ResolvePreset(string name)
+    internal static CctArchitecture ResolvePreset(string name)
     {
         try
         {
@@ -127,24 +127,6 @@ internal static class ImportCommand
         throw new CommandLineException(
             $"{option} has {values.Count} values ({string.Join(" ", values.Select(Format))}); the model has {channels} channel(s): give " +
             (channels == 1 ? "1 value." : $"1 value or {channels}."));
-    }
-
-    private static ValueMixing ResolveMixing(AttentionVariant variant, double? alpha, double? beta, AttentionScope? scope)
-    {
-        // Weights the variant would ignore are refused rather than dropped silently.
-        bool takesAlpha = variant is AttentionVariant.Remix or AttentionVariant.Additive or AttentionVariant.Subtractive or AttentionVariant.Custom;
-        bool takesBeta = variant is AttentionVariant.Custom;
-        string name = OptionNames.Of(variant);
-        if (alpha is not null && !takesAlpha)
-            throw new CommandLineException($"--alpha {Format(alpha.Value)} has no effect with --attention {name}; use remix, additive, subtractive or custom.");
-        if (beta is not null && !takesBeta)
-            throw new CommandLineException($"--beta {Format(beta.Value)} has no effect with --attention {name}; use custom.");
-        if (scope is AttentionScope.None)
-            throw new CommandLineException("--scope must be self-attention, pooling or both.");
-        if (alpha is { } x && !double.IsFinite(x) || beta is { } y && !double.IsFinite(y))
-            throw new CommandLineException("--alpha and --beta must be finite.");
-        var (a, b) = AttentionVariantWeights.Resolve(variant, alpha, beta);
-        return new ValueMixing(a, b, scope ?? AttentionScope.Pooling);
     }
 
     private static DataViewSchema InputSchema(CctArchitecture architecture)

@@ -147,17 +147,19 @@ internal static class ChartRenderer
         }
     }
 
-    private static void DrawLegend(SKCanvas canvas, IReadOnlyList<ChartSeries> series, SKRect plot, SKPaint label, SKTypeface? typeface)
+    private static void DrawLegend(SKCanvas canvas, IReadOnlyList<ChartSeries> allSeries, SKRect plot, SKPaint label, SKTypeface? typeface)
     {
-        if (series.Count == 0)
+        // A series without a label stays out of the legend (e.g. all but the best of many trials).
+        var series = allSeries.Where(s => s.Label.Length > 0).ToArray();
+        if (series.Length == 0)
             return;
         float width = typeface is null ? 30 : series.Max(s => label.MeasureText(s.Label)) + 40;
-        var box = new SKRect(plot.Right - width - 8, plot.Top + 8, plot.Right - 8, plot.Top + 14 + 17 * series.Count);
+        var box = new SKRect(plot.Right - width - 8, plot.Top + 8, plot.Right - 8, plot.Top + 14 + 17 * series.Length);
         using var background = new SKPaint { Color = SKColors.White.WithAlpha(0xdd), Style = SKPaintStyle.Fill };
         using var border = new SKPaint { Color = new SKColor(0xb0, 0xb0, 0xb0), Style = SKPaintStyle.Stroke };
         canvas.DrawRect(box, background);
         canvas.DrawRect(box, border);
-        for (int i = 0; i < series.Count; i++)
+        for (int i = 0; i < series.Length; i++)
         {
             float y = box.Top + 14 + 17 * i;
             using var stroke = new SKPaint { Color = series[i].Color, StrokeWidth = 2, IsAntialias = true };

@@ -155,6 +155,13 @@ internal sealed class CctTrainingLoop
                     correct.add_(logits.argmax(1).eq(labels).sum());
                 }
                 step++;
+                int stepInEpoch = start / batchSize + 1;
+                if (settings.StepCallback is { } onStep && (stepInEpoch % settings.StepCallbackEvery == 0 || stepInEpoch == stepsPerEpoch))
+                {
+                    // Only here does the running loss leave the device (one sync per call, not per step).
+                    double runningLoss = lossSum.item<double>() / (start + indices.Length);
+                    onStep(new StepProgress(epoch + 1, settings.Epochs, stepInEpoch, stepsPerEpoch, runningLoss, learningRate));
+                }
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
             double trainLoss = lossSum.item<double>() / train.Count;

@@ -7,8 +7,9 @@ namespace Microsoft.ML.CompactTransformer.Training;
 
 /// <summary>
 /// The learning curve of a training run: one <see cref="EpochMetrics"/> per completed epoch, in order.
-/// Saves to and loads from CSV (one row per epoch, invariant culture, empty cells for missing validation)
-/// and JSON; numbers round-trip exactly.
+/// Saves to and loads from CSV (a header row <c>epoch,steps,train_loss,train_accuracy,val_loss,val_accuracy,val_top5,
+/// lr,alpha,beta,seconds,images_per_second</c>, then one row per epoch, invariant culture, accuracies as fractions,
+/// empty cells for missing validation) and JSON; numbers round-trip exactly.
 /// </summary>
 public sealed class TrainingHistory
 {
@@ -20,21 +21,22 @@ public sealed class TrainingHistory
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    // The CSV columns, in file order: header, writer, reader.
-    private static readonly (string Name, Func<EpochMetrics, string> Write, Func<EpochMetrics, string, EpochMetrics> Read)[] Columns =
+    // The CSV columns, in file order: header (snake_case, the names scripts and plotting tools expect), the header
+    // this class wrote before (still read, so histories saved by earlier versions load), writer, reader.
+    private static readonly (string Name, string Legacy, Func<EpochMetrics, string> Write, Func<EpochMetrics, string, EpochMetrics> Read)[] Columns =
     [
-        (nameof(EpochMetrics.Epoch), m => Text(m.Epoch), (m, s) => m with { Epoch = int.Parse(s, CultureInfo.InvariantCulture) }),
-        (nameof(EpochMetrics.Steps), m => Text(m.Steps), (m, s) => m with { Steps = long.Parse(s, CultureInfo.InvariantCulture) }),
-        (nameof(EpochMetrics.TrainLoss), m => Text(m.TrainLoss), (m, s) => m with { TrainLoss = Number(s) }),
-        (nameof(EpochMetrics.TrainAccuracy), m => Text(m.TrainAccuracy), (m, s) => m with { TrainAccuracy = Number(s) }),
-        (nameof(EpochMetrics.ValidationLoss), m => Text(m.ValidationLoss), (m, s) => m with { ValidationLoss = Optional(s) }),
-        (nameof(EpochMetrics.ValidationTop1), m => Text(m.ValidationTop1), (m, s) => m with { ValidationTop1 = Optional(s) }),
-        (nameof(EpochMetrics.ValidationTop5), m => Text(m.ValidationTop5), (m, s) => m with { ValidationTop5 = Optional(s) }),
-        (nameof(EpochMetrics.LearningRate), m => Text(m.LearningRate), (m, s) => m with { LearningRate = Number(s) }),
-        (nameof(EpochMetrics.Alpha), m => Text(m.Alpha), (m, s) => m with { Alpha = Number(s) }),
-        (nameof(EpochMetrics.Beta), m => Text(m.Beta), (m, s) => m with { Beta = Number(s) }),
-        (nameof(EpochMetrics.Seconds), m => Text(m.Seconds), (m, s) => m with { Seconds = Number(s) }),
-        (nameof(EpochMetrics.ImagesPerSecond), m => Text(m.ImagesPerSecond), (m, s) => m with { ImagesPerSecond = Number(s) }),
+        ("epoch", nameof(EpochMetrics.Epoch), m => Text(m.Epoch), (m, s) => m with { Epoch = int.Parse(s, CultureInfo.InvariantCulture) }),
+        ("steps", nameof(EpochMetrics.Steps), m => Text(m.Steps), (m, s) => m with { Steps = long.Parse(s, CultureInfo.InvariantCulture) }),
+        ("train_loss", nameof(EpochMetrics.TrainLoss), m => Text(m.TrainLoss), (m, s) => m with { TrainLoss = Number(s) }),
+        ("train_accuracy", nameof(EpochMetrics.TrainAccuracy), m => Text(m.TrainAccuracy), (m, s) => m with { TrainAccuracy = Number(s) }),
+        ("val_loss", nameof(EpochMetrics.ValidationLoss), m => Text(m.ValidationLoss), (m, s) => m with { ValidationLoss = Optional(s) }),
+        ("val_accuracy", nameof(EpochMetrics.ValidationTop1), m => Text(m.ValidationTop1), (m, s) => m with { ValidationTop1 = Optional(s) }),
+        ("val_top5", nameof(EpochMetrics.ValidationTop5), m => Text(m.ValidationTop5), (m, s) => m with { ValidationTop5 = Optional(s) }),
+        ("lr", nameof(EpochMetrics.LearningRate), m => Text(m.LearningRate), (m, s) => m with { LearningRate = Number(s) }),
+        ("alpha", nameof(EpochMetrics.Alpha), m => Text(m.Alpha), (m, s) => m with { Alpha = Number(s) }),
+        ("beta", nameof(EpochMetrics.Beta), m => Text(m.Beta), (m, s) => m with { Beta = Number(s) }),
+        ("seconds", nameof(EpochMetrics.Seconds), m => Text(m.Seconds), (m, s) => m with { Seconds = Number(s) }),
+        ("images_per_second", nameof(EpochMetrics.ImagesPerSecond), m => Text(m.ImagesPerSecond), (m, s) => m with { ImagesPerSecond = Number(s) }),
     ];
 
     /// <summary>
@@ -112,6 +114,8 @@ public sealed class TrainingHistory
         var positions = Columns.Select(c =>
         {
             int at = Array.IndexOf(header, c.Name);
+            if (at < 0)
+                at = Array.IndexOf(header, c.Legacy);
             return at >= 0 ? at : throw new FormatException($"The CSV has no '{c.Name}' column.");
         }).ToArray();
         var history = new TrainingHistory();

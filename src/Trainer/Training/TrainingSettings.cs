@@ -157,6 +157,18 @@ public sealed record TrainingSettings
     public IMixingSchedule? MixingSchedule { get; init; }
 
     /// <summary>
+    /// Called on the training thread after every <see cref="StepCallbackEvery"/>-th step of an epoch and after its last
+    /// step; null for none. Reading the running loss waits for the device, so keep the interval coarse on a GPU.
+    /// Code, not data: not serialised, and a checkpoint does not compare it.
+    /// </summary>
+    [JsonIgnore]
+    public Action<StepProgress>? StepCallback { get; init; }
+
+    /// <summary>Steps between two <see cref="StepCallback"/> calls (at least 1).</summary>
+    [JsonIgnore]
+    public int StepCallbackEvery { get; init; } = 10;
+
+    /// <summary>
     /// Factor on the scheduled learning rate for the classifier head (<c>classifier.fc</c>); 1 by default. With a
     /// <see cref="BodyLearningRateMultiplier"/> that differs, the optimizer gets two parameter groups.
     /// </summary>
@@ -196,6 +208,7 @@ public sealed record TrainingSettings
         Require(MixSwitchProbability is >= 0 and <= 1, nameof(MixSwitchProbability), MixSwitchProbability, "in [0, 1]");
         Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "0 (never stop) or more");
         Require(EarlyStoppingMinDelta >= 0 && double.IsFinite(EarlyStoppingMinDelta), nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "0 or more");
+        Require(StepCallbackEvery >= 1, nameof(StepCallbackEvery), StepCallbackEvery, "at least 1");
         Require(CheckpointEvery >= 0, nameof(CheckpointEvery), CheckpointEvery, "0 (none) or more");
         Require(CheckpointEvery == 0 || !string.IsNullOrEmpty(CheckpointFolder), nameof(CheckpointFolder), CheckpointFolder, "a folder when CheckpointEvery is set");
         Require(Alpha is null || double.IsFinite(Alpha.Value), nameof(Alpha), Alpha!, "finite");
