@@ -13,6 +13,11 @@ using Microsoft.ML.CompactTransformer.Study;
 using Microsoft.ML.CompactTransformer.Training;
 
 var arguments = ExperimentArguments.Parse(args);
+if (arguments.Experiment == "replot")
+{
+    Replot(arguments);
+    return;
+}
 var train = IdxDatasetReader.ReadSplit(arguments.Idx, "train", IdxDatasetReader.FashionMnistClassNames);
 var test = IdxDatasetReader.ReadSplit(arguments.Idx, "t10k", IdxDatasetReader.FashionMnistClassNames);
 Console.WriteLine($"data: {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}; device {arguments.Device}");
@@ -47,6 +52,7 @@ if (arguments.TimeLimitSeconds > 0)
 
 switch (arguments.Experiment)
 {
+
     case "fashion-mnist":
         RunRecipe(recipe, train, test, arguments);
         break;
@@ -100,6 +106,42 @@ static void RunStudy(CompactTransformerOptions recipe, ImageDataset train, Image
         ComparisonReport.Write(arguments.Output, runs, variants.Where(v => runs.Any(r => r.Variant == v)).ToArray(), "Attention variants (partial), cct_2_3x2_32 on Fashion-MNIST");
         Console.WriteLine(File.ReadAllText(Path.Combine(arguments.Output, "summary.md")));
     }
+}
+
+// Rebuilds the report and plots from the CSV files of a finished run (e.g. one made on a machine without fonts):
+//   Experiments replot --idx RESULTS --output OUT   (RESULTS holds study/runs.csv and fm/*.history.csv)
+static void Replot(ExperimentArguments arguments)
+{
+    Directory.CreateDirectory(arguments.Output);
+    foreach (var file in Directory.GetFiles(Path.Combine(arguments.Idx, "fm"), "*.history.csv"))
+    {
+        string name = Path.GetFileName(file).Replace(".history.csv", "");
+        LearningCurvePlotFile(TrainingHistory.LoadCsv(file), Path.Combine(arguments.Output, name + ".png"),
+            $"cct_2_3x2_32 on Fashion-MNIST, {name.Replace("fashion-mnist-", "")}");
+    }
+    var variants = VariantSpec.ParseList(arguments.Variants);
+    var lines = File.ReadAllLines(Path.Combine(arguments.Idx, "study", "runs.csv"));
+    var header = lines[0].Split(',');
+    int Column(string name) => Array.IndexOf(header, name);
+    double Number(string[] f, string name) => double.Parse(f[Column(name)], CultureInfo.InvariantCulture);
+    var runs = lines.Skip(1).Select(l => l.Split(','))
+        .GroupBy(f => (Variant: variants.Single(v => v.ToString() == f[Column("variant")]), Seed: int.Parse(f[Column("seed")], CultureInfo.InvariantCulture)))
+        .Select(g => new ComparisonRun(g.Key.Variant, g.Key.Seed, new TrainingHistory(g.Select(f => new EpochMetrics
+        {
+            Epoch = (int)Number(f, "epoch"),
+            TrainLoss = Number(f, "train_loss"),
+            TrainAccuracy = Number(f, "train_accuracy"),
+            ValidationLoss = Number(f, "val_loss"),
+            ValidationTop1 = Number(f, "val_accuracy"),
+            ValidationTop5 = Number(f, "val_top5"),
+            LearningRate = Number(f, "lr"),
+            Alpha = Number(f, "alpha"),
+            Beta = Number(f, "beta"),
+            Seconds = Number(f, "seconds"),
+        }).OrderBy(m => m.Epoch).ToList())))
+        .ToList();
+    ComparisonReport.Write(arguments.Output, runs, variants, "Attention variants, cct_2_3x2_32 on Fashion-MNIST");
+    Console.WriteLine(File.ReadAllText(Path.Combine(arguments.Output, "summary.md")));
 }
 
 static void LearningCurvePlotFile(TrainingHistory history, string path, string title) =>
