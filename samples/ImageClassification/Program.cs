@@ -6,6 +6,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.CompactTransformer;
 using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Training;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 
@@ -38,6 +39,7 @@ var trainer = mlContext.MulticlassClassification.Trainers.CompactTransformer(new
     RandomCropPadding = 2,
     Attention = arguments.Attention,
     Seed = 1,
+    EarlyStoppingMetric = EarlyStoppingMetric.None, // the test split is only watched here, not used to pick an epoch
     MetricsCallback = m => Console.WriteLine(
         $"epoch {m.Epoch,3}  train loss {m.TrainLoss:F3} acc {m.TrainAccuracy:P1}  test loss {m.ValidationLoss:F3} top-1 {m.ValidationTop1:P1}  " +
         $"lr {m.LearningRate:E2}  {m.ImagesPerSecond:F0} img/s"),
