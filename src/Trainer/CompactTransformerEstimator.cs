@@ -82,7 +82,7 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
         var result = new CctTrainingLoop(network, settings).Run(train, validation, progress, cancellationToken);
         network.to(torch.CPU); // the export reads the weights on the CPU
         return CompactTransformerModelBuilder.Build(mlContext, trainData.Schema, options.FeatureColumnName, network, train.ClassNames,
-            result.Normalization, result.History, options.ScoreColumnName, options.PredictedLabelColumnName);
+            result.Normalization, result.History, options.ScoreColumnName, options.PredictedLabelColumnName, options.LabelColumnName);
     }
 
     private static int? Positive(int value) => value > 0 ? value : null;

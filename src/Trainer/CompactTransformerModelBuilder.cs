@@ -22,9 +22,11 @@ internal static class CompactTransformerModelBuilder
     /// <param name="history">Learning curves to keep with the model.</param>
     /// <param name="scoreColumnName">Output column of probabilities.</param>
     /// <param name="predictedLabelColumnName">Output key column.</param>
+    /// <param name="labelColumnName">The training label in <paramref name="inputSchema"/>, whose key-value type PredictedLabel takes; null keeps text.</param>
     public static CompactTransformerModel Build(MLContext mlContext, DataViewSchema inputSchema, string featureColumnName, CctNetwork network,
         IReadOnlyList<string> classNames, PixelNormalization normalization, TrainingHistory history,
-        string scoreColumnName = DefaultColumns.Score, string predictedLabelColumnName = DefaultColumns.PredictedLabel)
+        string scoreColumnName = DefaultColumns.Score, string predictedLabelColumnName = DefaultColumns.PredictedLabel,
+        string? labelColumnName = null)
     {
         var arch = network.Architecture;
         var feature = inputSchema.GetColumnOrNull(featureColumnName)
@@ -96,8 +98,15 @@ internal static class CompactTransformerModelBuilder
             PredictedLabelColumnName = predictedLabelColumnName,
         });
         stages.AddRange(scoring);
+        var scored = scoring.GetOutputSchema(schema);
         if (temporaries.Count > 0)
-            stages.Add(mlContext.Transforms.DropColumns(temporaries.ToArray()).Fit(EmptyView(scoring.GetOutputSchema(schema))));
+        {
+            var drop = mlContext.Transforms.DropColumns(temporaries.ToArray()).Fit(EmptyView(scored));
+            stages.Add(drop);
+            scored = drop.GetOutputSchema(scored);
+        }
+        if (labelColumnName is not null)
+            stages.AddRange(TypedKeyValues.Stages(mlContext, inputSchema, labelColumnName, scored, predictedLabelColumnName));
 
         string? notSavable = kind == FeatureColumnKind.EncodedImage
             ? $"The model reads encoded image bytes from '{featureColumnName}', and ML.NET 5.0.1 has no stock transform that decodes bytes, " +

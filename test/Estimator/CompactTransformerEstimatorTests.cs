@@ -160,6 +160,36 @@ public class CompactTransformerEstimatorTests
         Assert.Contains(shape, c => c.Name == "Features");
     }
 
+    private sealed class NumberRow
+    {
+        [VectorType(SyntheticImages.Side * SyntheticImages.Side)]
+        public float[] Features { get; set; } = Array.Empty<float>();
+
+        public uint Digit { get; set; }
+    }
+
+    [Fact]
+    public void PredictedLabelKeepsNumericKeyValuesOfTheLabel()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = SyntheticImages.Rows(32, seed: 1)
+            .Select(r => new NumberRow { Features = r.Features, Digit = (uint)(Array.IndexOf(SyntheticImages.ClassNames, r.Label) * 10 + 7) }).ToArray();
+        var raw = ml.Data.LoadFromEnumerable(rows);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label", nameof(NumberRow.Digit)).Fit(raw).Transform(raw);
+        using var model = ml.MulticlassClassification.Trainers.CompactTransformer(SyntheticImages.TinyOptions(1)).Fit(data);
+        var scored = model.Transform(data);
+        var predicted = scored.Schema["PredictedLabel"];
+        Assert.Equal(new KeyDataViewType(typeof(uint), 4), predicted.Type);
+        VBuffer<uint> keys = default, labelKeys = default;
+        predicted.GetKeyValues(ref keys);
+        scored.Schema["Label"].GetKeyValues(ref labelKeys);
+        Assert.Equal(labelKeys.DenseValues(), keys.DenseValues());
+        var scores = scored.GetColumn<float[]>("Score").ToArray();
+        var labels = scored.GetColumn<uint>("PredictedLabel").ToArray();
+        for (int i = 0; i < scores.Length; i++)
+            Assert.Equal((uint)(Array.IndexOf(scores[i], scores[i].Max()) + 1), labels[i]);
+    }
+
     private sealed class ScoreRow
     {
         public float[] Score { get; set; } = Array.Empty<float>();

@@ -230,6 +230,6 @@ public sealed class CompactTransformerExperiment
         var saved = CompactTransformerModelFile.Read(path);
         using var network = saved.CreateNetwork();
         return CompactTransformerModelBuilder.Build(mlContext, trainData.Schema, baseOptions.FeatureColumnName, network, saved.ClassNames,
-            saved.Normalization, best.History, baseOptions.ScoreColumnName, baseOptions.PredictedLabelColumnName);
+            saved.Normalization, best.History, baseOptions.ScoreColumnName, baseOptions.PredictedLabelColumnName, baseOptions.LabelColumnName);
     }
 }
