@@ -160,6 +160,21 @@ public class CompactTransformerEstimatorTests
         Assert.Contains(shape, c => c.Name == "Features");
     }
 
+    [Fact]
+    public void CancelledFitReturnsAUsableModel()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(64, seed: 1));
+        using var cancel = new CancellationTokenSource();
+        var options = SyntheticImages.TinyOptions(epochs: 20);
+        options.MetricsCallback = m => { if (m.Epoch == 2) cancel.Cancel(); };
+        using var model = new CompactTransformerEstimator(options).Fit(train, null, cancel.Token);
+        Assert.Equal(2, model.History.Epochs.Count); // stopped at the next batch boundary after epoch 2
+        var scores = model.Transform(train).GetColumn<float[]>("Score").ToArray();
+        Assert.Equal(64, scores.Length);
+        Assert.All(scores, s => Assert.Equal(1.0, s.Sum(), 4));
+    }
+
     private sealed class NumberRow
     {
         [VectorType(SyntheticImages.Side * SyntheticImages.Side)]
