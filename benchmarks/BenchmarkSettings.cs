@@ -1,0 +1,42 @@
+namespace Benchmarks;
+
+/// <summary>
+/// How much work each measurement does. CCT-7/3x1 costs about 5 s per training step on 2 cores, so its step counts
+/// stay small even in the full run; <c>--quick</c> trims everything to a few minutes.
+/// </summary>
+internal sealed record BenchmarkSettings
+{
+    public required bool Quick { get; init; }
+    public int BatchSize { get; init; } = 64;
+    public int MatmulSize { get; init; } = 1024;
+    public int MatmulRepeats { get; init; }
+    public int SmallWarmupSteps { get; init; }
+    public int SmallSteps { get; init; }
+    public int LargeWarmupSteps { get; init; }
+    public int LargeSteps { get; init; }
+    /// <summary>Steps of each side of the oneDNN comparison: fewer, because without oneDNN CCT-2's step is several times slower.</summary>
+    public int OneDnnSmallSteps { get; init; }
+    public int OneDnnLargeSteps { get; init; }
+    /// <summary>Steps per epoch of the end-to-end Fit; the first epoch is warmup, the others are measured.</summary>
+    public int SmallFitStepsPerEpoch { get; init; }
+    public int LargeFitStepsPerEpoch { get; init; }
+    public int FitEpochs { get; init; }
+    public int MemoryEpochs { get; init; }
+    public int InferenceRows { get; init; }
+    public int LatencySamples { get; init; }
+    public int PngCount { get; init; }
+
+    public static BenchmarkSettings For(bool quick) => quick
+        ? new BenchmarkSettings
+        {
+            Quick = true, MatmulRepeats = 10, SmallWarmupSteps = 2, SmallSteps = 8, LargeWarmupSteps = 1, LargeSteps = 2, OneDnnSmallSteps = 4, OneDnnLargeSteps = 1,
+            SmallFitStepsPerEpoch = 8, LargeFitStepsPerEpoch = 2, FitEpochs = 2, MemoryEpochs = 10,
+            InferenceRows = 2_000, LatencySamples = 300, PngCount = 1_000,
+        }
+        : new BenchmarkSettings
+        {
+            Quick = false, MatmulRepeats = 30, SmallWarmupSteps = 3, SmallSteps = 30, LargeWarmupSteps = 1, LargeSteps = 5, OneDnnSmallSteps = 10, OneDnnLargeSteps = 2,
+            SmallFitStepsPerEpoch = 15, LargeFitStepsPerEpoch = 3, FitEpochs = 3, MemoryEpochs = 10,
+            InferenceRows = 10_000, LatencySamples = 1_000, PngCount = 5_000,
+        };
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Benchmarks;
+using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Native;
+using static Benchmarks.ResultTable;
+
+// dotnet run --project benchmarks -c Release -- [--quick] [--output file.md]
+// Prints one Markdown report (machine, date, command, table) on stdout; progress goes to stderr.
+bool quick = args.Contains("--quick");
+int outputAt = Array.IndexOf(args, "--output");
+string? output = outputAt >= 0 && outputAt + 1 < args.Length ? args[outputAt + 1] : null;
+if (args.Except(["--quick", "--output", output]).Any())
+{
+    Console.Error.WriteLine("usage: dotnet run --project benchmarks -c Release -- [--quick] [--output file.md]");
+    return 2;
+}
+var settings = BenchmarkSettings.For(quick);
+// First, so that the trainer's module initializer sets OMP_WAIT_POLICY before libtorch loads (the matmul below loads it).
+TorchRuntime.EnsureInitialized();
+string loadBefore = LoadAverage();
+var table = new ResultTable();
+var total = Stopwatch.StartNew();
+void Progress(string what) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {what}");
+
+// Memory first, while the process is fresh: CCT-7's training steps below leave the allocator holding gigabytes, which
+// would hide a small Fit's own footprint (the growth figures are what matter, but the absolute ones should be readable).
+Progress("memory");
+var memory = MemoryBenchmark.Run(settings.MemoryEpochs);
+
+// 1. Training: (a) matmul ceiling, (b) raw step, (c) end-to-end Fit.
+Progress("matmul");
+var (matmul, matmulBest) = MatmulBenchmark.GflopsPerSecond(settings.MatmulSize, settings.MatmulRepeats);
+table.Add("1a matmul", $"fp32 torch.mm {settings.MatmulSize}^3, {TorchSharp.torch.get_num_threads()} threads (median; best)",
+    $"{F(matmul)} GFLOP/s ({F(matmulBest)})");
+
+foreach (var (name, warmup, steps, fitSteps) in new[]
+{
+    ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.SmallSteps, settings.SmallFitStepsPerEpoch),
+    ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.LargeSteps, settings.LargeFitStepsPerEpoch),
+})
+{
+    var arch = CctPresets.Get(name);
+    double flopsPerImage = ModelFlops.TrainingPerImage(arch);
+    Progress($"raw train step {name}");
+    var step = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps, settings.MatmulSize);
+    double seconds = step.SecondsPerStep;
+    double images = settings.BatchSize / seconds;
+    double achieved = images * flopsPerImage / 1e9;
+    table.Add($"1b raw step {name}", $"fwd+CE+bwd+AdamW, batch {settings.BatchSize}, {steps} steps (median)",
+        $"{F(seconds * 1000, 0)} ms/step, {F(images)} img/s");
+    table.Add($"1b raw step {name}", $"achieved rate ({F(flopsPerImage / 1e9, 3)} GFLOP/img train) / matmul run between the steps",
+        $"{F(achieved)} / {F(step.InterleavedMatmulGflops)} GFLOP/s = {Percent(achieved / step.InterleavedMatmulGflops)}",
+        ">= 70%", achieved / step.InterleavedMatmulGflops >= 0.70);
+
+    Progress($"Fit {name}");
+    var fit = FitBenchmark.Run(name, settings.BatchSize, fitSteps, settings.FitEpochs);
+    table.Add($"1c Fit {name}", $"IDataView -> crop+flip -> AdamW, {fitSteps} steps x {settings.FitEpochs - 1} epochs after 1 warmup (history img/s)",
+        $"{F(fit.ImagesPerSecond)} img/s (Fit {F(fit.FitSeconds)} s, epochs {F(fit.EpochSeconds)} s)");
+    table.Add($"1c Fit {name}", "Fit / raw step", Percent(fit.ImagesPerSecond / images), ">= 90%", fit.ImagesPerSecond / images >= 0.90);
+}
+
+// 2. oneDNN convolutions on vs off, side by side (the "on" numbers are re-measured here, next to the "off" ones).
+foreach (var (name, warmup, steps) in new[]
+{
+    ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.OneDnnSmallSteps),
+    ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.OneDnnLargeSteps),
+})
+{
+    var arch = CctPresets.Get(name);
+    Progress($"oneDNN on/off {name}");
+    double on = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps).SecondsPerStep;
+    TorchRuntime.OneDnnConvolutions = false;
+    double off;
+    try
+    {
+        off = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps).SecondsPerStep;
+    }
+    finally
+    {
+        TorchRuntime.OneDnnConvolutions = true;
+    }
+    table.Add($"2 oneDNN {name}", $"train step, oneDNN on / off ({steps} steps each)",
+        $"{F(on * 1000, 0)} / {F(off * 1000, 0)} ms: off is {F(off / on, 2)}x slower");
+}
+
+// 3. Memory (measured first, above).
+double Mb(long bytes) => bytes / 1048576.0;
+var peaks = memory.EpochPeaks;
+double epochGrowth = (double)(peaks[^1] - peaks[1]) / peaks[1];
+table.Add("3 memory", $"peak RSS per epoch, cct_2 Fit of 256 + 128 validation images, {peaks.Count} epochs (MB)",
+    string.Join(", ", peaks.Select(p => F(Mb(p), 0))));
+table.Add("3 memory", "growth from epoch 2 to the last", Percent(epochGrowth), "< 5% (flat)", epochGrowth < 0.05);
+double fitGrowth = (double)(memory.SecondFit.Peak - memory.FirstFit.Peak) / memory.FirstFit.Peak;
+table.Add("3 memory", "two 3-epoch Fit calls in one process: peak RSS (MB; after GC)",
+    $"{F(Mb(memory.FirstFit.Peak), 0)} ({F(Mb(memory.FirstFit.After), 0)}) -> {F(Mb(memory.SecondFit.Peak), 0)} ({F(Mb(memory.SecondFit.After), 0)})");
+table.Add("3 memory", "growth of the second Fit's peak", Percent(fitGrowth), "< 5% (flat)", fitGrowth < 0.05);
+
+// 4. Inference, on the small model.
+Progress("inference");
+using (var inference = new InferenceBenchmark("cct_2_3x2_32"))
+{
+    int rows = settings.InferenceRows;
+    double mlnet1 = inference.MlNetRowsPerSecond(rows, 1);
+    double ort1 = inference.OrtRowsPerSecond(rows, 1);
+    double mlnet2 = inference.MlNetRowsPerSecond(rows, 2);
+    double ort2 = inference.OrtRowsPerSecond(rows, 2);
+    double ortBatch1 = inference.OrtRowsPerSecond(rows, 1, batchAxis: true, batchSize: 64);
+    double ortBatch2 = inference.OrtRowsPerSecond(rows, 2, batchAxis: true, batchSize: 64);
+    table.Add("4 inference cct_2", $"ML.NET Transform, {rows:N0} rows, Score read, IntraOp 1 (the model's setting)", $"{F(mlnet1, 0)} rows/s");
+    table.Add("4 inference cct_2", "raw ORT, batch 1, IntraOp 1, same ONNX bytes", $"{F(ort1, 0)} rows/s");
+    table.Add("4 inference cct_2", "ML.NET / raw ORT (IntraOp 1)", Percent(mlnet1 / ort1), ">= 80%", mlnet1 / ort1 >= 0.80);
+    table.Add("4 inference cct_2", "IntraOp 2: ML.NET; raw ORT batch 1", $"{F(mlnet2, 0)}; {F(ort2, 0)} rows/s (IntraOp 1 / 2 = {F(ort1 / ort2, 2)}x)");
+    table.Add("4 inference cct_2", "reference: raw ORT, batch-axis export, batch 64, IntraOp 1; 2",
+        $"{F(ortBatch1, 0)}; {F(ortBatch2, 0)} rows/s ({F(Math.Max(ortBatch1, ortBatch2) / mlnet1, 1)}x ML.NET)");
+    var (p50, p99) = inference.PredictionEngineLatency(settings.LatencySamples);
+    table.Add("4 inference cct_2", $"PredictionEngine latency, {settings.LatencySamples} calls", $"p50 {F(p50, 2)} ms, p99 {F(p99, 2)} ms");
+}
+
+// 5. Data.
+Progress("data");
+double decode = DataBenchmark.FolderImagesPerSecond(settings.PngCount);
+table.Add("5 data", $"ImageFolderDatasetReader, {settings.PngCount:N0} random 32x32 PNGs (page-cached)", $"{F(decode, 0)} img/s");
+var (trainCursors, validationCursors) = DataBenchmark.CursorsPerFit();
+table.Add("5 data", "cursors opened by a 2-epoch Fit(train, validation)", $"train {trainCursors}, validation {validationCursors}",
+    "1 each", trainCursors == 1 && validationCursors == 1);
+
+var report = new StringBuilder();
+report.AppendLine($"- machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+report.AppendLine($"- date: {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC; load average before / after: {loadBefore} / {LoadAverage()}; ran {total.Elapsed.TotalMinutes:F1} min");
+report.AppendLine($"- command: `dotnet run --project benchmarks -c Release --{(args.Length > 0 ? " " + string.Join(" ", args) : "")}`");
+report.AppendLine();
+report.Append(table.ToMarkdown());
+Console.Write(report);
+if (output is not null)
+    File.WriteAllText(output, report.ToString());
+return 0;
+
+// Another process's load depresses every absolute number here; the report says how much load there was.
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static string CpuModel() =>
+    File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+        : RuntimeInformation.ProcessArchitecture.ToString();

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Microsoft.ML.CompactTransformer.Modeling;
+using static TorchSharp.torch;
+
+namespace Benchmarks;
+
+/// <summary>
+/// The raw TorchSharp training step on fixed tensors: forward, label-smoothed cross-entropy, backward and AdamW, with
+/// the trainer's default hyperparameters (smoothing 0.1, weight decay 0.03) and the preset's regularisation (attention
+/// dropout, stochastic depth). No data loading, augmentation or bookkeeping: the best the trainer's loop could do.
+/// </summary>
+internal static class TrainStepBenchmark
+{
+    /// <summary>Median seconds per step, and the median matmul rate measured between the steps (0 when not asked for).</summary>
+    public sealed record Result(double SecondsPerStep, double InterleavedMatmulGflops);
+
+    /// <summary>Times <paramref name="steps"/> steps after <paramref name="warmup"/> unmeasured ones.</summary>
+    /// <param name="architecture">The network.</param>
+    /// <param name="batchSize">Images per step.</param>
+    /// <param name="warmup">Unmeasured steps first (allocator, oneDNN primitive caches).</param>
+    /// <param name="steps">Measured steps.</param>
+    /// <param name="matmulSize">
+    /// When positive, one n^3 matmul runs after every measured step. Another process on the machine changes the
+    /// available CPU from minute to minute; interleaving puts the ceiling and the step under the same conditions, so
+    /// their ratio holds even when both absolute numbers are depressed.
+    /// </param>
+    public static Result Run(CctArchitecture architecture, int batchSize, int warmup, int steps, int matmulSize = 0)
+    {
+        manual_seed(1);
+        using var network = new CctNetwork(architecture);
+        network.train();
+        using var optimizer = optim.AdamW(network.parameters(), lr: 5e-4, weight_decay: 0.03);
+        using var images = randn(batchSize, architecture.InputChannels, architecture.ImageHeight, architecture.ImageWidth);
+        using var labels = randint(0, architecture.NumClasses, [batchSize], ScalarType.Int64);
+        var seconds = new List<double>();
+        var matmul = new List<double>();
+        using var a = matmulSize > 0 ? randn(matmulSize, matmulSize) : null;
+        using var b = matmulSize > 0 ? randn(matmulSize, matmulSize) : null;
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(network.call(images), labels, label_smoothing: 0.1);
+                loss.backward();
+                optimizer.step();
+            }
+            if (i < warmup)
+                continue;
+            seconds.Add(clock.Elapsed.TotalSeconds);
+            if (a is not null && b is not null)
+            {
+                clock.Restart();
+                mm(a, b).Dispose();
+                matmul.Add(2.0 * matmulSize * matmulSize * matmulSize / clock.Elapsed.TotalSeconds / 1e9);
+            }
+        }
+        return new Result(Timings.Median(seconds), matmul.Count > 0 ? Timings.Median(matmul) : 0);
+    }
+}
