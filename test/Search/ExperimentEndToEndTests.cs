@@ -91,7 +91,7 @@ public sealed class ExperimentEndToEndTests(ITestOutputHelper output) : IDisposa
             // The estimator received exactly the trial's point ...
             Assert.Equal((p["Attention"], p["Alpha"], p["Beta"], p["Scope"], p["LearningRate"], p["Layers"], trial.EpochsTrained),
                 ((object)options.Attention, (object)options.Alpha!.Value, (object)options.Beta!.Value, (object)options.AttentionScope,
-                 (object)options.LearningRate, (object)options.CustomArchitecture!.NumLayers, options.Epochs));
+                 (object)options.LearningRate!.Value, (object)options.CustomArchitecture!.NumLayers, options.Epochs!.Value));
             var parent = result.Trials.SingleOrDefault(t => t.TrialId == trial.ParentTrialId);
             Assert.Equal(parent?.ModelPath, options.InitialWeightsPath);
             // ... and the model it produced was trained with it (metadata of the saved zip).

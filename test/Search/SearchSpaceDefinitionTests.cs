@@ -81,7 +81,9 @@ public class SearchSpaceDefinitionTests
     private sealed class OtherSpace
     {
         [Range(1, 1000, 10, true)]
+#pragma warning disable CS0649 // only its attribute is read: the space is defined by reflection
         public int Steps;
+#pragma warning restore CS0649
 
         [BooleanChoice(true)]
         public bool Flip { get; set; }
