@@ -207,8 +207,9 @@ public sealed class CompactTransformerOptions
     public float[]? Std;
 
     /// <summary>
-    /// Weights to start from: a PyTorch state_dict of the original (.pt/.pth) or a model zip saved from this trainer.
-    /// A positional embedding of another grid is interpolated and a classifier head of another class count replaced.
+    /// Weights to start from: a PyTorch state_dict of the original (.pt/.pth) or a model zip saved from this trainer
+    /// (a positional embedding of another grid is interpolated and a classifier head of another class count replaced),
+    /// or a training checkpoint folder of a run with the same architecture (its latest epoch).
     /// </summary>
     public string? InitialWeightsPath;
 

@@ -94,6 +94,44 @@ public class ModelFileTests
     }
 
     [Fact]
+    public void TrainingStartsFromACheckpointFolder()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(96, seed: 1));
+        var folder = Directory.CreateTempSubdirectory("cct-from-checkpoint-").FullName;
+        try
+        {
+            var options = SyntheticImages.TinyOptions(epochs: 4);
+            options.CheckpointEvery = 1;
+            options.CheckpointFolder = folder;
+            using var first = ml.MulticlassClassification.Trainers.CompactTransformer(options).Fit(train);
+
+            var frozen = SyntheticImages.TinyOptions(epochs: 1);
+            frozen.LearningRate = 1e-9;
+            frozen.MinLearningRate = 1e-9;
+            frozen.WeightDecay = 0;
+            frozen.InitialWeightsPath = folder; // its latest epoch: the weights `first` ended with
+            using var continued = ml.MulticlassClassification.Trainers.CompactTransformer(frozen).Fit(train);
+
+            var before = first.Transform(train).GetColumn<float[]>("Score").ToArray();
+            var after = continued.Transform(train).GetColumn<float[]>("Score").ToArray();
+            for (int i = 0; i < before.Length; i++)
+                for (int k = 0; k < before[i].Length; k++)
+                    Assert.Equal(before[i][k], after[i][k], 4);
+
+            var wrong = SyntheticImages.TinyOptions(epochs: 1);
+            wrong.CustomArchitecture = SyntheticImages.TinyArchitecture with { EmbeddingDim = 32 };
+            wrong.InitialWeightsPath = folder;
+            var e = Assert.Throws<InvalidDataException>(() => ml.MulticlassClassification.Trainers.CompactTransformer(wrong).Fit(train));
+            Assert.Contains("epoch-0004", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AZipWithoutOurModelIsNamed()
     {
         var ml = new MLContext(seed: 1);

@@ -105,6 +105,25 @@ internal static class TrainingCheckpoint
             ?? throw new FileNotFoundException($"'{path}' holds no checkpoint: neither a {StateFile} nor an epoch-NNNN folder with one.");
     }
 
+    /// <summary>
+    /// Loads only the weights of the checkpoint <paramref name="path"/> names into <paramref name="network"/> (same
+    /// architecture), to start a new run from them, e.g. fine-tuning by deformation.
+    /// </summary>
+    public static void LoadWeights(string path, CctNetwork network)
+    {
+        string folder = Locate(path);
+        try
+        {
+            network.load(Path.Combine(folder, ModelFile));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        {
+            throw new InvalidDataException(
+                $"The weights of checkpoint '{folder}' do not fit the network ({network.Architecture.Name ?? "custom"}, " +
+                $"{network.Architecture.NumClasses} classes): {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads <c>state.json</c> of the checkpoint <paramref name="path"/> names (see <see cref="Locate"/>).</summary>
     public static State ReadState(string path)
     {
