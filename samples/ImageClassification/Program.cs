@@ -30,6 +30,7 @@ var preparation = mlContext.Transforms.Conversion.MapValueToKey("Label", keyData
     .Append(mlContext.Transforms.ExtractPixels("Features", "Image", ImagePixelExtractingEstimator.ColorBits.Red))
     .Fit(train);
 
+var progress = new BatchProgress();
 var trainer = mlContext.MulticlassClassification.Trainers.CompactTransformer(new CompactTransformerOptions
 {
     Architecture = arguments.Architecture,      // the encoder of the preset; image size, channels and classes come from the data
@@ -40,9 +41,16 @@ var trainer = mlContext.MulticlassClassification.Trainers.CompactTransformer(new
     Attention = arguments.Attention,
     Seed = 1,
     EarlyStoppingMetric = EarlyStoppingMetric.None, // the test split is only watched here, not used to pick an epoch
-    MetricsCallback = m => Console.WriteLine(
-        $"epoch {m.Epoch,3}  train loss {m.TrainLoss:F3} acc {m.TrainAccuracy:P1}  test loss {m.ValidationLoss:F3} top-1 {m.ValidationTop1:P1}  " +
-        $"lr {m.LearningRate:E2}  {m.ImagesPerSecond:F0} img/s"),
+    // A live batch line with an ETA on a terminal; the per-epoch lines below either way.
+    StepCallback = Console.IsOutputRedirected ? null : progress.Step,
+    StepCallbackEvery = 2,
+    MetricsCallback = m =>
+    {
+        progress.EndLine();
+        Console.WriteLine(
+            $"epoch {m.Epoch,3}  train loss {m.TrainLoss:F3} acc {m.TrainAccuracy:P1}  test loss {m.ValidationLoss:F3} top-1 {m.ValidationTop1:P1}  " +
+            $"lr {m.LearningRate:E2}  {m.ImagesPerSecond:F0} img/s");
+    },
 });
 
 Console.WriteLine($"Training {arguments.Architecture} ({arguments.Attention} attention) on {rows.Count(r => r.Split == "train")} images for {arguments.Epochs} epochs...");
@@ -69,6 +77,29 @@ foreach (var row in rows.Where(r => r.Split == "test").Take(5))
 {
     var p = engine.Predict(row);
     Console.WriteLine($"{row.ImagePath,-28} true {row.Label,-12} predicted {p.PredictedClass,-12} ({p.Score.Max():P0})");
+}
+
+/// <summary>One console line, rewritten in place: epoch, batch bar, running loss and the time left for the run.</summary>
+internal sealed class BatchProgress
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private bool open;
+
+    public void Step(StepProgress p)
+    {
+        long done = (long)(p.Epoch - 1) * p.StepsPerEpoch + p.Step, total = (long)p.Epochs * p.StepsPerEpoch;
+        var left = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (total - done));
+        int filled = 20 * p.Step / p.StepsPerEpoch;
+        Console.Write($"\repoch {p.Epoch}/{p.Epochs} [{new string('#', filled)}{new string('.', 20 - filled)}] batch {p.Step}/{p.StepsPerEpoch}  loss {p.RunningLoss:F3}  ETA {left:mm\\:ss}   ");
+        open = true;
+    }
+
+    public void EndLine()
+    {
+        if (open)
+            Console.Write("\r" + new string(' ', 90) + "\r");
+        open = false;
+    }
 }
 
 internal sealed class ImageRow
