@@ -17,7 +17,7 @@ internal sealed class SyntheticObjective(int seed, double noise = 0.05) : ITrial
 
     private static readonly Dictionary<string, (double Bonus, double Slowness)> Sizes = new()
     {
-        ["cct_2_3x2_32"] = (0, 1), ["cct_4_3x2_32"] = (0.1, 1.5), ["cct_6_3x1_32"] = (0.15, 2), ["cct_7_3x1_32"] = (0.2, 2.5),
+        ["cct_2_3x2_32"] = (0, 1), ["cct_4_3x2_32"] = (0.1, 1.5), ["cct_6_3x2_32"] = (0.15, 2), ["cct_7_3x2_32"] = (0.2, 2.5),
     };
 
     private readonly Random random = new(seed);
