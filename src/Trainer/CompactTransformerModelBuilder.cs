@@ -35,14 +35,7 @@ internal static class CompactTransformerModelBuilder
             ?? throw new ArgumentException($"The feature column '{featureColumnName}' has type {feature.Type}; expected {FeatureColumnKinds.Accepted}.");
 
         var temporaries = new List<string>();
-        string Temporary(string suffix)
-        {
-            string name = featureColumnName + suffix;
-            while (inputSchema.GetColumnOrNull(name) is not null || temporaries.Contains(name))
-                name += "_";
-            temporaries.Add(name);
-            return name;
-        }
+        string Temporary(string suffix) => UnusedColumnName.For(inputSchema, featureColumnName + suffix, temporaries);
 
         // Stock preparation: whatever the column holds becomes a Vector<Single> of C*H*W pixels.
         IEstimator<ITransformer>? preparation = null;

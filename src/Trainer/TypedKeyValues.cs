@@ -24,8 +24,8 @@ internal static class TypedKeyValues
         if (!TryDataKind(itemType.RawType, out var kind))
             return Array.Empty<ITransformer>();
 
-        string text = Temporary(scoredSchema, predictedLabelColumnName + ".text");
-        string typed = Temporary(scoredSchema, predictedLabelColumnName + ".value");
+        string text = Data.UnusedColumnName.For(scoredSchema, predictedLabelColumnName + ".text");
+        string typed = Data.UnusedColumnName.For(scoredSchema, predictedLabelColumnName + ".value");
         var keyData = (IDataView)typeof(TypedKeyValues).GetMethod(nameof(KeyData), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(itemType.RawType).Invoke(null, new object[] { mlContext, label.Value, itemType })!;
         var estimator = mlContext.Transforms.Conversion.MapKeyToValue(text, predictedLabelColumnName)
@@ -55,13 +55,6 @@ internal static class TypedKeyValues
             [typeof(float)] = DataKind.Single, [typeof(double)] = DataKind.Double, [typeof(bool)] = DataKind.Boolean,
         };
         return table.TryGetValue(type, out kind);
-    }
-
-    private static string Temporary(DataViewSchema schema, string name)
-    {
-        while (schema.GetColumnOrNull(name) is not null)
-            name += "_";
-        return name;
     }
 
     private sealed class Row<T>

@@ -47,9 +47,9 @@ public static class OnnxScoringPipeline
         ValidateClassNames(classNames);
 
         string index = options.PredictedIndexOutputName;
-        string hash = Temporary(inputSchema, index + ".hash");
-        string hashNumber = Temporary(inputSchema, index + ".hashNumber");
-        string name = Temporary(inputSchema, index + ".className");
+        string hash = Data.UnusedColumnName.For(inputSchema, index + ".hash");
+        string hashNumber = Data.UnusedColumnName.For(inputSchema, index + ".hashNumber");
+        string name = Data.UnusedColumnName.For(inputSchema, index + ".className");
 
         var lookup = HashToClassName(mlContext, index, hash, hashNumber, classNames, out uint seed);
         var estimator = mlContext.Transforms.ApplyOnnxModel(new OnnxOptions
@@ -137,13 +137,6 @@ public static class OnnxScoringPipeline
     }
 
     /// <summary>A name for a temporary column that the input does not already use.</summary>
-    private static string Temporary(DataViewSchema schema, string stem)
-    {
-        string name = stem;
-        for (int i = 2; schema.GetColumnOrNull(name) is not null; i++)
-            name = $"{stem}{i}";
-        return name;
-    }
 
     /// <summary>The graph must score exactly the given classes, and carry them as slot names if it carries any.</summary>
     private static void CheckScore(DataViewSchema output, string scoreColumn, IReadOnlyList<string> classNames)

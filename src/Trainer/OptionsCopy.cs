@@ -1,9 +1,9 @@
 using System.Reflection;
 
-namespace Microsoft.ML.CompactTransformer.Search;
+namespace Microsoft.ML.CompactTransformer;
 
 /// <summary>
-/// Copies <see cref="CompactTransformerOptions"/> member by member, so each trial changes its own copy. Reflection rather
+/// Copies <see cref="CompactTransformerOptions"/> member by member, so a trial or a comparison run changes its own copy. Reflection rather
 /// than a hand-written list, so that options added later are copied too (arrays and objects are shared, not cloned).
 /// </summary>
 internal static class OptionsCopy
