@@ -28,6 +28,7 @@ internal static class TrainCommand
         if (a.CheckpointEvery < 0)
             throw new CommandLineException($"--checkpoint-every must be 0 (none) or more (got {a.CheckpointEvery}).");
         string? resume = a.Resume is null ? null : ResumeFolder(a.Resume);
+        string device = TrainerOptionsFactory.Device(a.Recipe);
         var data = DatasetLoader.Load(a.Data, a.Recipe.Seed);
         var options = TrainerOptionsFactory.Create(a.Recipe, data);
         Directory.CreateDirectory(a.Output);
@@ -43,7 +44,7 @@ internal static class TrainCommand
         var ml = new MLContext(options.Seed);
         var trainView = ImageDatasetDataView.ToDataView(ml, data.Train);
         var validationView = data.Validation is null ? null : ImageDatasetDataView.ToDataView(ml, data.Validation);
-        output.WriteLine($"Training {a.Recipe.Architecture} on {data.Description}");
+        output.WriteLine($"Training {a.Recipe.Architecture} on {data.Description}; device {device}");
         using var model = TrainingDisplay.Run(output, reporter =>
         {
             options.StepCallback = reporter.Step;

@@ -102,7 +102,7 @@ internal sealed class BestEpochTracker : IDisposable
             string name = reader.ReadString();
             if (!live.TryGetValue(name, out var like))
                 throw new InvalidDataException($"The checkpoint's best weights hold '{name}', which the network does not have.");
-            var cpu = zeros(like.shape, like.dtype);
+            var cpu = zeros(like.shape, like.dtype, CPU);
             TorchSharp.TensorExtensionMethods.Load(cpu, reader);
             weights[name] = cpu.to(like.device).DetachFromDisposeScope();
             if (!ReferenceEquals(weights[name], cpu))

@@ -59,7 +59,7 @@ internal static class TrainingCheckpoint
         try
         {
             network.save(Path.Combine(temporary, ModelFile));
-            optimizer.save_state_dict(Path.Combine(temporary, OptimizerFile));
+            OptimizerStateFile.Save(optimizer, Path.Combine(temporary, OptimizerFile));
             if (tracker is not null)
             {
                 using var writer = new BinaryWriter(File.Create(Path.Combine(temporary, TrackerFile)));
@@ -153,7 +153,7 @@ internal static class TrainingCheckpoint
             throw new InvalidOperationException(
                 $"Checkpoint '{folder}' was written for {state.TrainingImages} training images; this run has {trainingImages}.");
         network.load(Path.Combine(folder, ModelFile));
-        optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
+        OptimizerStateFile.Load(optimizer, Path.Combine(folder, OptimizerFile));
         string trackerPath = Path.Combine(folder, TrackerFile);
         if (tracker is not null && File.Exists(trackerPath))
         {
@@ -163,12 +163,13 @@ internal static class TrainingCheckpoint
         return state;
     }
 
-    // The settings that shape the run, as JSON properties; those that only say where or how fast it runs are left out.
+    // The settings that shape the run, as JSON properties; those that only say where or how fast it runs are left out
+    // (the device and the number format too: a run may go on elsewhere, e.g. finish on the CPU what began on a GPU).
     private static List<string> Differences(TrainingSettings saved, TrainingSettings now)
     {
         static JsonObject Shape(TrainingSettings s) => JsonSerializer.SerializeToNode(s with
         {
-            Threads = 0, Device = TrainingDevice.Auto, EvaluationBatchSize = null,
+            Threads = 0, Device = TrainingDevice.Auto, MixedPrecision = MixedPrecision.None, FlatOptimizer = null, EvaluationBatchSize = null,
             CheckpointEvery = 0, CheckpointFolder = null, ResumeFrom = null, MixingSchedule = null,
         }, Json)!.AsObject();
         var a = Shape(saved);

@@ -1,0 +1,1 @@
+Console.WriteLine("hello " + typeof(Microsoft.ML.CompactTransformer.Training.TrainingDevice).Assembly.GetName().Name);
