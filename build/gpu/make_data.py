@@ -34,8 +34,8 @@ def main():
     p.add_argument("datasets")
     p.add_argument("out")
     p.add_argument("--fm-train", type=int, default=20000)
-    p.add_argument("--cifar-train", type=int, default=500, help="images per class")
-    p.add_argument("--cifar-test", type=int, default=100, help="images per class")
+    p.add_argument("--cifar-train", type=int, default=1500, help="images per class")
+    p.add_argument("--cifar-test", type=int, default=300, help="images per class")
     a = p.parse_args()
 
     fm = os.path.join(a.out, "fashion-mnist")

@@ -5,14 +5,14 @@
 # table and leaves at most 8 files in $OUT: summary.md, gpu-run.log, parity.csv, steps.csv, fashion-mnist.csv,
 # cifar-runs.csv, cifar-summary.md. Stages that fail or run out of time are reported, and the others still run.
 # Environment: CCT_GPU_DEVICE (cuda; cpu for a dry run without a GPU), CCT_GPU_BUDGET_S (seconds for all stages,
-# default 480), CCT_GPU_QUICK=1 (a few steps and epochs, to try the script), CCT_TORCH_LIB (libtorch's folder;
+# default 450), CCT_GPU_QUICK=1 (a few steps and epochs, to try the script), CCT_TORCH_LIB (libtorch's folder;
 # default: the one of python3's torch), CIFAR_EPOCHS / CIFAR_SEEDS / FM_SEEDS.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 payload=$root/.gpu
 out=${OUT:-$root/.gpu/out}
 device=${CCT_GPU_DEVICE:-cuda}
-budget=${CCT_GPU_BUDGET_S:-480}
+budget=${CCT_GPU_BUDGET_S:-450}
 quick=${CCT_GPU_QUICK:-0}
 base=/tmp/cct-gpu
 work=$base/work

@@ -173,4 +173,34 @@ public sealed class FlatAdamWTests : IDisposable
         Assert.Equal(3, result.History.Epochs.Count);
         Assert.Equal(Weights(whole), Weights(resumed));
     }
+
+    [Fact]
+    public void ACheckpointMovesBetweenTheFlatAndThePerParameterOptimizer()
+    {
+        // As when a run begun on a GPU (flat, bfloat16) finishes on the CPU (per parameter, float32): the device-side
+        // settings are not part of what a checkpoint must match.
+        var settings = new TrainingSettings { Epochs = 2, BatchSize = 16, LearningRate = 3e-3, WarmupEpochs = 0.5, Threads = 1, Seed = 8 };
+        using var whole = QuadrantImages.TinyNetwork(seed: 3);
+        new CctTrainingLoop(whole, settings).Run(Data, null);
+
+        using var first = QuadrantImages.TinyNetwork(seed: 3);
+        new CctTrainingLoop(first, settings with { Epochs = 2, FlatOptimizer = true, CheckpointEvery = 1, CheckpointFolder = folder }).Run(Data, null);
+        Directory.Delete(Path.Combine(folder, "epoch-0002"), recursive: true);
+        using var resumed = QuadrantImages.TinyNetwork(seed: 77);
+        var result = new CctTrainingLoop(resumed, settings with { FlatOptimizer = false, ResumeFrom = folder, MixedPrecision = MixedPrecision.None }).Run(Data, null);
+
+        Assert.Equal(2, result.History.Epochs.Count);
+        var expected = Weights(whole);
+        double worst = expected.Zip(Weights(resumed), (a, b) => Math.Abs(a - b) / (Math.Abs(a) + 1e-3)).Max();
+        Assert.True(worst < 1e-4, $"resumed weights differ by {worst:E2} (relative)");
+    }
+
+    [Fact]
+    public void TheEstimatorOptionsReachTheLoop()
+    {
+        var options = new CompactTransformerOptions { MixedPrecision = MixedPrecision.BFloat16, FlatOptimizer = true, Device = TrainingDevice.Cpu };
+        var settings = CompactTransformerEstimator.TrainingSettingsFrom(options, 0, 1);
+        Assert.Equal((MixedPrecision.BFloat16, (bool?)true, TrainingDevice.Cpu), (settings.MixedPrecision, settings.FlatOptimizer, settings.Device));
+        Assert.Null(CompactTransformerEstimator.TrainingSettingsFrom(new CompactTransformerOptions(), 0, 1).FlatOptimizer);
+    }
 }

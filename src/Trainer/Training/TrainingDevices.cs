@@ -16,7 +16,10 @@ internal static class TrainingDevices
     public static Device Resolve(TrainingDevice choice, string optionName = "TrainingSettings.Device")
     {
         TorchRuntime.EnsureInitialized();
-        return Resolve(choice, cuda.is_available(), optionName);
+        var device = Resolve(choice, cuda.is_available(), optionName);
+        if (device.type == DeviceType.CUDA)
+            InitializeDeviceType(DeviceType.CUDA); // TorchSharp's CUDA backend, before the first tensor goes there
+        return device;
     }
 
     /// <summary>The decision itself, for a given answer to "is CUDA available?".</summary>
