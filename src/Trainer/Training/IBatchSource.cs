@@ -16,7 +16,8 @@ internal interface IBatchSource : IDisposable
 
     /// <summary>
     /// Starts a pass over <paramref name="order"/> (image indices; read, not copied, until the pass ends).
-    /// <paramref name="random"/> makes the augmentation and mixing decisions; null applies none.
+    /// <paramref name="random"/> makes the augmentation and mixing decisions, possibly on a worker thread, until the
+    /// pass ends: draw nothing else from it meanwhile. Null applies no augmentation and no mixing.
     /// </summary>
     void Begin(int[] order, Random? random);
 
