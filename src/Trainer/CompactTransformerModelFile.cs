@@ -41,6 +41,10 @@ public static class CompactTransformerModelFile
     /// CRC-32, which ML.NET does not check), so that a damaged file is reported as such, naming it, instead of surfacing
     /// as whatever ML.NET or ONNX Runtime throws on garbage. Any ML.NET model zip loads, not only ours.
     /// </summary>
+    /// <remarks>
+    /// When ONNX Runtime rejects a whole zip's model, ML.NET leaves its temporary copy of the ONNX bytes in
+    /// <see cref="MLContext.TempFilePath"/>; set that to a folder of your own where many damaged files are expected.
+    /// </remarks>
     /// <param name="mlContext">The context to load with.</param>
     /// <param name="zipPath">A zip written by <c>mlContext.Model.Save</c>.</param>
     /// <param name="inputSchema">The schema the model was saved with.</param>

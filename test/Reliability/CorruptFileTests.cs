@@ -56,7 +56,7 @@ public sealed class CorruptFileTests : IDisposable
         string path = Write("cut.zip", Cut(File.ReadAllBytes(files.ModelZip), cut));
         ThrowsNaming<InvalidDataException>(() => CompactTransformerModelFile.Read(path), path);
         ThrowsNaming<InvalidDataException>(() => ModelZipReader.Read(path), path);
-        ThrowsNaming<InvalidDataException>(() => CompactTransformerModelFile.Load(new MLContext(seed: 0), path, out _), path);
+        ThrowsNaming<InvalidDataException>(() => FileReaders.LoadModelZip(path, folder), path);
     }
 
     [Fact]
@@ -67,8 +67,8 @@ public sealed class CorruptFileTests : IDisposable
         {
             string path = Write("random.zip", bytes);
             ThrowsNaming<InvalidDataException>(() => CompactTransformerModelFile.Read(path), path);
-            ThrowsNaming<InvalidDataException>(() => CompactTransformerModelFile.Load(new MLContext(seed: 0), path, out _), path);
-            Assert.ThrowsAny<Exception>(() => FileReaders.LoadWithMlNet(path)); // ML.NET alone fails too, in its own words
+            ThrowsNaming<InvalidDataException>(() => FileReaders.LoadModelZip(path, folder), path);
+            Assert.ThrowsAny<Exception>(() => FileReaders.LoadWithMlNet(path, folder)); // ML.NET alone fails too, in its own words
         }
     }
 
@@ -87,7 +87,7 @@ public sealed class CorruptFileTests : IDisposable
 
         var e = ThrowsNaming<InvalidDataException>(() => CompactTransformerModelFile.Read(path), path);
         Assert.Contains(onnxEntry, e.Message);
-        ThrowsNaming<InvalidDataException>(() => CompactTransformerModelFile.Load(new MLContext(seed: 0), path, out _), path);
+        ThrowsNaming<InvalidDataException>(() => FileReaders.LoadModelZip(path, folder), path);
     }
 
     [Fact]
@@ -241,7 +241,7 @@ public sealed class CorruptFileTests : IDisposable
         FileReaders.ReadOnnx(files.OnnxFile);
         FileReaders.LoadPyTorch(files.PyTorchFile, files.Architecture);
         FileReaders.LoadPyTorch(ValidFiles.ReferencePyTorchFile, CctPresets.Get("cct_2_3x2_32"));
-        var model = CompactTransformerModelFile.Load(new MLContext(seed: 0), files.ModelZip, out var schema);
+        var model = CompactTransformerModelFile.Load(FileReaders.Context(folder), files.ModelZip, out var schema);
         Assert.NotNull(schema.GetColumnOrNull("Features"));
         (model as IDisposable)?.Dispose();
     }
@@ -353,7 +353,7 @@ public sealed class CorruptFileTests : IDisposable
     public void WeightsOfCct2LoadedIntoCct4ListTheKeysThatDiffer_ModelZip()
     {
         using var cct2 = new CctNetwork(CctPresets.Get("cct_2_3x2_32"));
-        var ml = new MLContext(seed: 0);
+        var ml = FileReaders.Context(folder);
         var classes = Enumerable.Range(0, 10).Select(i => $"c{i}").ToArray();
         using var model = CompactTransformerModel.FromNetwork(ml, cct2, classes, PixelNormalization.Identity);
         var schema = new DataViewSchema.Builder();

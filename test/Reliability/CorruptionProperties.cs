@@ -50,12 +50,12 @@ public sealed class CorruptionProperties : IDisposable
             // ML.NET on its own may throw anything on a damaged zip, in its own words; it must not take the process down.
             try
             {
-                FileReaders.LoadWithMlNet(path);
+                FileReaders.LoadWithMlNet(path, folder);
             }
             catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
             {
             }
-            FileReaders.Outcome(() => CompactTransformerModelFile.Load(new MLContext(seed: 0), path, out _), path, FileReaders.DamagedFile);
+            FileReaders.Outcome(() => FileReaders.LoadModelZip(path, folder), path, FileReaders.DamagedFile);
             return FileReaders.Outcome(() => FileReaders.ReadModelZip(path), path, FileReaders.DamagedFile);
         });
     }
@@ -68,7 +68,7 @@ public sealed class CorruptionProperties : IDisposable
         Fuzz("inside-onnx.zip", Corruption.EntryOf(valid, entry), 50, path =>
         {
             // ONNX Runtime parses the damaged graph here, behind ML.NET: it must fail cleanly too.
-            FileReaders.Outcome(() => CompactTransformerModelFile.Load(new MLContext(seed: 0), path, out _), path, FileReaders.DamagedFile);
+            FileReaders.Outcome(() => FileReaders.LoadModelZip(path, folder), path, FileReaders.DamagedFile);
             return FileReaders.Outcome(() => FileReaders.ReadModelZip(path), path, FileReaders.DamagedFile);
         }, (onnx, c) => Corruption.InsideEntry(valid, entry, c));
     }

@@ -21,10 +21,23 @@ internal static class FileReaders
         using var network = saved.CreateNetwork();
     }
 
-    /// <summary>The model zip through ML.NET alone, as a user without this library loads it.</summary>
-    public static void LoadWithMlNet(string path)
+    /// <summary>
+    /// A context whose temporary files go to <paramref name="folder"/>: when ONNX Runtime rejects a model, ML.NET leaves
+    /// its temporary copy of the ONNX bytes behind, which would otherwise pile up in the system temp folder.
+    /// </summary>
+    public static MLContext Context(string folder) => new(seed: 0) { TempFilePath = folder };
+
+    /// <summary>The model zip through our checked loader, then ML.NET.</summary>
+    public static void LoadModelZip(string path, string tempFolder)
     {
-        var model = new MLContext(seed: 0).Model.Load(path, out _);
+        var model = CompactTransformerModelFile.Load(Context(tempFolder), path, out _);
+        (model as IDisposable)?.Dispose();
+    }
+
+    /// <summary>The model zip through ML.NET alone, as a user without this library loads it.</summary>
+    public static void LoadWithMlNet(string path, string tempFolder)
+    {
+        var model = Context(tempFolder).Model.Load(path, out _);
         (model as IDisposable)?.Dispose();
     }
 
