@@ -1,4 +1,5 @@
 using CsCheck;
+using Microsoft.ML.CompactTransformer.Interop;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Xunit.Abstractions;
 
@@ -91,12 +92,15 @@ public sealed class CorruptionProperties : IDisposable
         Directory.CreateDirectory(checkpoint);
         foreach (var f in Directory.GetFiles(files.Checkpoint))
             File.Copy(f, Path.Combine(checkpoint, Path.GetFileName(f)), overwrite: true);
+        // One network, optimizer and tracker for all iterations: building them draws from libtorch's generator and
+        // leaves garbage for the finalizer, and a failed restore leaves them as they were.
+        using var run = new FileReaders.ResumingRun(files);
         Fuzz(Path.Combine("checkpoint", file), File.ReadAllBytes(Path.Combine(files.Checkpoint, file)), 100, path =>
         {
             if (file == "model.bin")
-                FileReaders.Outcome(() => FileReaders.LoadCheckpointWeights(checkpoint, files.Architecture, files.Mixing), path, FileReaders.DamagedFile);
+                FileReaders.Outcome(() => InitialWeights.Load(run.Network, checkpoint), path, FileReaders.DamagedFile);
             // A damaged state.json may read as the state of another run: refused naming the checkpoint folder.
-            return FileReaders.Outcome(() => FileReaders.RestoreCheckpoint(checkpoint, files),
+            return FileReaders.Outcome(() => run.Restore(checkpoint),
                 e => e is InvalidOperationException ? checkpoint : path, FileReaders.DamagedCheckpoint);
         });
     }
@@ -104,11 +108,12 @@ public sealed class CorruptionProperties : IDisposable
     [Fact]
     public void ADamagedPyTorchFileLoadsOrIsReportedNamingIt()
     {
+        using var tiny = new CctNetwork(files.Architecture);
         Fuzz("model.pt", File.ReadAllBytes(files.PyTorchFile), 150,
-            path => FileReaders.Outcome(() => FileReaders.LoadPyTorch(path, files.Architecture), path, FileReaders.DamagedFile));
-        var original = CctPresets.Get("cct_2_3x2_32");
+            path => FileReaders.Outcome(() => PyTorchCheckpoint.Load(tiny, path), path, FileReaders.DamagedFile));
+        using var original = new CctNetwork(CctPresets.Get("cct_2_3x2_32"));
         Fuzz("reference.pt", File.ReadAllBytes(ValidFiles.ReferencePyTorchFile), 100,
-            path => FileReaders.Outcome(() => FileReaders.LoadPyTorch(path, original), path, FileReaders.DamagedFile));
+            path => FileReaders.Outcome(() => PyTorchCheckpoint.Load(original, path), path, FileReaders.DamagedFile));
     }
 
     [Fact]
@@ -116,14 +121,15 @@ public sealed class CorruptionProperties : IDisposable
     {
         byte[] ours = File.ReadAllBytes(files.PyTorchFile);
         string ourPickle = PickleEntry(ours);
+        using var tiny = new CctNetwork(files.Architecture);
         Fuzz("inside-pickle.pt", Corruption.EntryOf(ours, ourPickle), 120,
-            path => FileReaders.Outcome(() => FileReaders.LoadPyTorch(path, files.Architecture), path, FileReaders.DamagedFile),
+            path => FileReaders.Outcome(() => PyTorchCheckpoint.Load(tiny, path), path, FileReaders.DamagedFile),
             (pickle, c) => Corruption.InsideEntry(ours, ourPickle, c));
 
         byte[] reference = File.ReadAllBytes(ValidFiles.ReferencePyTorchFile);
-        var original = CctPresets.Get("cct_2_3x2_32");
+        using var original = new CctNetwork(CctPresets.Get("cct_2_3x2_32"));
         Fuzz("inside-reference-pickle.pt", Corruption.EntryOf(reference, "cct_2_3x2_32/data.pkl"), 80,
-            path => FileReaders.Outcome(() => FileReaders.LoadPyTorch(path, original), path, FileReaders.DamagedFile),
+            path => FileReaders.Outcome(() => PyTorchCheckpoint.Load(original, path), path, FileReaders.DamagedFile),
             (pickle, c) => Corruption.InsideEntry(reference, "cct_2_3x2_32/data.pkl", c));
     }
 

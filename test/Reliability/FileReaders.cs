@@ -2,6 +2,7 @@ using Microsoft.ML.CompactTransformer.Interop;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Onnx;
 using Microsoft.ML.CompactTransformer.Training;
+using TorchSharp.Modules;
 
 namespace Microsoft.ML.CompactTransformer.Tests.Reliability;
 
@@ -53,12 +54,8 @@ internal static class FileReaders
     /// <summary>Resumes from the checkpoint <paramref name="folder"/> as the run that wrote <paramref name="files"/>' checkpoint would.</summary>
     public static void RestoreCheckpoint(string folder, ValidFiles files)
     {
-        var settings = files.CheckpointState.Settings;
-        using var network = new CctNetwork(files.Architecture, files.Mixing.Clone());
-        var (optimizer, _) = OptimizerGroups.CreateAdamW(network, settings);
-        using (optimizer)
-        using (var tracker = BestEpochTracker.For(settings, hasValidation: true))
-            TrainingCheckpoint.Restore(folder, settings, files.CheckpointState.TrainingImages, network, optimizer, tracker);
+        using var target = new ResumingRun(files);
+        target.Restore(folder);
     }
 
     /// <summary>Only the weights of the checkpoint <paramref name="folder"/>, as initial weights of a new run.</summary>
@@ -66,6 +63,37 @@ internal static class FileReaders
     {
         using var network = new CctNetwork(architecture, mixing.Clone());
         InitialWeights.Load(network, folder);
+    }
+
+    /// <summary>
+    /// The network, optimizer and tracker of a run that resumes from the valid files' checkpoint, made once and restored
+    /// into many times (a failed restore leaves them as they were).
+    /// </summary>
+    public sealed class ResumingRun : IDisposable
+    {
+        private readonly ValidFiles files;
+        private readonly OptimizerHelper optimizer;
+        private readonly BestEpochTracker? tracker;
+
+        public ResumingRun(ValidFiles files)
+        {
+            this.files = files;
+            Network = new CctNetwork(files.Architecture, files.Mixing.Clone());
+            optimizer = OptimizerGroups.CreateAdamW(Network, files.CheckpointState.Settings).Optimizer;
+            tracker = BestEpochTracker.For(files.CheckpointState.Settings, hasValidation: true);
+        }
+
+        public CctNetwork Network { get; }
+
+        public void Restore(string folder) => TrainingCheckpoint.Restore(folder, files.CheckpointState.Settings,
+            files.CheckpointState.TrainingImages, Network, optimizer, tracker);
+
+        public void Dispose()
+        {
+            tracker?.Dispose();
+            optimizer.Dispose();
+            Network.Dispose();
+        }
     }
 
     /// <summary>

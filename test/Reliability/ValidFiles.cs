@@ -66,8 +66,12 @@ public sealed class ValidFiles : IDisposable
     public void Dispose() => Directory.Delete(Folder, recursive: true);
 }
 
-/// <summary>The reliability tests share one set of valid files.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// The reliability tests share one set of valid files. They build hundreds of networks, each initialised from libtorch's
+/// global generator, so they run alone: tests that seed that generator and compare weights would otherwise see their
+/// draws taken (as in <see cref="Training.TorchGlobalStateCollection"/>).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ValidFilesCollection : ICollectionFixture<ValidFiles>
 {
     public const string Name = "valid files to damage";
