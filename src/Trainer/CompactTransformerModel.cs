@@ -10,6 +10,13 @@ namespace Microsoft.ML.CompactTransformer;
 /// <c>mlContext.Model.Save</c> and loads in any process without this library; inference needs no libtorch.
 /// It also carries what training knew: architecture, classes, normalisation, attention weights and history.
 /// </summary>
+/// <remarks>
+/// <para>Transform may be called from several threads at once, and each thread may have its own PredictionEngine; the
+/// results equal those of a single thread. A PredictionEngine is not thread-safe: use one per thread.</para>
+/// <para>A PredictionEngine created with ML.NET's default options owns its model and disposes it when it is disposed
+/// itself. For engines of a model that outlives them (one per thread or per request), pass
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>, and dispose the model when done with it.</para>
+/// </remarks>
 public sealed class CompactTransformerModel : ITransformer, IDisposable
 {
     private readonly TransformerChain<ITransformer> chain;
@@ -100,7 +107,7 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
     public void Save(string path, DataViewSchema inputSchema)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        ObjectDisposedException.ThrowIf(disposed != 0, this);
+        ThrowIfDisposed();
         if (notSavableReason is not null)
             throw new InvalidOperationException(notSavableReason);
         var mlContext = new MLContext();
@@ -114,10 +121,23 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => chain.GetOutputSchema(inputSchema);
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)chain).GetRowToRowMapper(inputSchema);
+    /// <exception cref="ObjectDisposedException">The model was disposed (also by a PredictionEngine that owned it).</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ThrowIfDisposed();
+        return ((ITransformer)chain).GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => chain.Transform(input);
+    /// <exception cref="ObjectDisposedException">The model was disposed (also by a PredictionEngine that owned it).</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ThrowIfDisposed();
+        return chain.Transform(input);
+    }
+
+    // Without this check a disposed model fails deep inside ONNX Runtime with a NullReferenceException.
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
 
     /// <summary>Saves the stock transforms only, so the zip loads without this assembly.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx)
@@ -125,7 +145,7 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
         if (notSavableReason is not null)
             throw new InvalidOperationException(notSavableReason);
         // The chain's ApplyOnnxModel reads the ONNX file again now, which Dispose deleted.
-        ObjectDisposedException.ThrowIf(disposed != 0, this);
+        ThrowIfDisposed();
         ((ICanSaveModel)chain).Save(ctx);
     }
 
