@@ -9,8 +9,11 @@ internal sealed class FailingWrites : IDisposable
 {
     private readonly Action<string>? previous = AtomicFile.BeforeCommit.Value;
 
-    private FailingWrites() => AtomicFile.BeforeCommit.Value = temporary =>
+    private FailingWrites(string? fileName) => AtomicFile.BeforeCommit.Value = temporary =>
     {
+        // A temporary is named ".{file name}.{guid}.tmp".
+        if (fileName is not null && !Path.GetFileName(temporary).StartsWith($".{fileName}.", StringComparison.Ordinal))
+            return;
         Temporaries.Add(temporary);
         throw new IOException($"Injected failure: the disk is full while writing '{temporary}'.");
     };
@@ -18,7 +21,8 @@ internal sealed class FailingWrites : IDisposable
     /// <summary>The temporaries written before a failure: each must be gone afterwards.</summary>
     public List<string> Temporaries { get; } = [];
 
-    public static FailingWrites Start() => new();
+    /// <summary>Fails every write, or only those of files named <paramref name="fileName"/>.</summary>
+    public static FailingWrites Start(string? fileName = null) => new(fileName);
 
     public void Dispose() => AtomicFile.BeforeCommit.Value = previous;
 }

@@ -175,6 +175,23 @@ public sealed class FaultTests : IDisposable
     }
 
     [Fact]
+    public void A_cct_train_whose_model_save_fails_leaves_the_previous_run_s_files_byte_equal()
+    {
+        // cct train saves with mlContext.Model.Save, into a temporary that replaces model.zip only when complete.
+        string output = temp.File("run");
+        Assert.Equal(0, CliRunner.Run(["train", .. TrainingFixture.FastFlags(epochs: 1), "--output", output]).ExitCode);
+        var before = Snapshot(output);
+
+        CliRunner.Result result;
+        using (FailingWrites.Start("model.zip"))
+            result = CliRunner.Run(["train", .. TrainingFixture.FastFlags(epochs: 2), "--output", output]);
+
+        CliRunner.AssertUsageError(result, "Injected failure", "model.zip");
+        Assert.Equal(before, Snapshot(output));
+        Assert.Equal(before.Keys.Order(), Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order()!);
+    }
+
+    [Fact]
     public void Saving_a_model_that_cannot_be_saved_leaves_the_old_zip_byte_equal()
     {
         // Encoded image bytes have no stock decoding transform, so such a model refuses to be saved as stock transforms.
