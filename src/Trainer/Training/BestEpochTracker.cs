@@ -158,8 +158,9 @@ internal sealed class BestEpochTracker : IDisposable
 
     private static Dictionary<string, Tensor> Snapshot(CctNetwork network)
     {
+        // Under no_grad a clone is already detached; a detach() in between would be one more handle per weight that nothing disposes.
         using var noGrad = no_grad();
-        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal);
+        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope(), StringComparer.Ordinal);
     }
 
     private void Replace(Dictionary<string, Tensor>? weights)

@@ -21,8 +21,12 @@ internal static class CctPredictor
     public static float[] PredictProbabilities(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize) =>
         Predict(network, data, normalization, batchSize, softmax: true);
 
-    /// <summary>Mean cross-entropy, top-1 and top-5 accuracy of <paramref name="network"/> on <paramref name="data"/>.</summary>
-    public static EvaluationMetrics Evaluate(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize)
+    /// <summary>
+    /// Mean cross-entropy, top-1 and top-5 accuracy of <paramref name="network"/> on <paramref name="data"/>; null when
+    /// <paramref name="cancellationToken"/> stopped the pass between two batches.
+    /// </summary>
+    public static EvaluationMetrics? Evaluate(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize,
+        CancellationToken cancellationToken = default)
     {
         if (data.Count == 0)
             return new EvaluationMetrics(0, double.NaN, double.NaN, double.NaN);
@@ -38,7 +42,9 @@ internal static class CctPredictor
             top1.add_(logits.argmax(1).eq(labels).sum());
             var (_, best) = logits.topk(k, dim: 1);
             top5.add_(best.eq(labels.unsqueeze(1)).sum());
-        });
+        }, cancellationToken);
+        if (cancellationToken.IsCancellationRequested)
+            return null;
         double n = data.Count;
         return new EvaluationMetrics(data.Count, lossSum.item<double>() / n, top1.item<long>() / n, top5.item<long>() / n);
     }
@@ -55,9 +61,9 @@ internal static class CctPredictor
         return result;
     }
 
-    /// <summary>Calls <paramref name="onBatch"/>(logits, labels, index of the batch's first image) for consecutive batches.</summary>
+    /// <summary>Calls <paramref name="onBatch"/>(logits, labels, index of the batch's first image) for consecutive batches, until cancelled.</summary>
     private static void ForEachBatch(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize,
-        Action<Tensor, Tensor, int> onBatch)
+        Action<Tensor, Tensor, int> onBatch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -72,7 +78,7 @@ internal static class CctPredictor
             using var noGrad = no_grad();
             using var loader = new BatchLoader(data, Math.Min(batchSize, data.Count), normalization, DeviceOf(network));
             var indices = new int[loader.Capacity];
-            for (int start = 0; start < data.Count; start += loader.Capacity)
+            for (int start = 0; start < data.Count && !cancellationToken.IsCancellationRequested; start += loader.Capacity)
             {
                 int n = Math.Min(loader.Capacity, data.Count - start);
                 for (int i = 0; i < n; i++)

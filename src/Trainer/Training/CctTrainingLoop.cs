@@ -163,11 +163,17 @@ internal sealed class CctTrainingLoop
                     onStep(new StepProgress(epoch + 1, settings.Epochs, stepInEpoch, stepsPerEpoch, runningLoss, learningRate));
                 }
             }
+            // Cancelled in the epoch's last step: return now rather than after a validation pass (the epoch, trained but not
+            // evaluated, is not recorded, as a part-trained one is not).
+            if (cancellationToken.IsCancellationRequested)
+                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             double trainLoss = lossSum.item<double>() / train.Count;
             double trainAccuracy = correct.item<long>() / (double)train.Count;
 
-            var evaluation = validation is null ? null : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize);
+            var evaluation = validation is null ? null : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
+                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false);
             var metrics = new EpochMetrics
             {
                 Epoch = epoch + 1,

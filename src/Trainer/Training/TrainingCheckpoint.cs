@@ -15,7 +15,7 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// <c>Module.save</c> format), AdamW's state (<c>optimizer.bin</c>: step counts and both moments per parameter),
 /// the early-stopping tracker with its best weights (<c>best.bin</c>), and <c>state.json</c>: epochs and steps done,
 /// the learning curve, the input normalisation and the settings. The folder is written under a temporary name and
-/// renamed, so a folder with the final name is always complete.
+/// renamed, so a folder with the final name is always complete, also when the process is killed while writing it.
 /// </summary>
 /// <remarks>
 /// No random-generator state is stored: the loop re-seeds libtorch's generator and its own <see cref="Random"/> from
@@ -59,14 +59,17 @@ internal static class TrainingCheckpoint
     /// <summary>Folder name of the checkpoint after <paramref name="epochsCompleted"/> epochs.</summary>
     public static string FolderName(int epochsCompleted) => string.Create(CultureInfo.InvariantCulture, $"epoch-{epochsCompleted:D4}");
 
-    /// <summary>Writes a checkpoint into <paramref name="root"/> and returns its folder.</summary>
+    /// <summary>
+    /// Writes a checkpoint into <paramref name="root"/> and returns its folder. It is written under a temporary name and
+    /// renamed (<see cref="AtomicFile.WriteFolder"/>): a failed or killed write leaves no folder with the final name, and
+    /// an older checkpoint of the same epoch stays as it was until the new one is complete.
+    /// </summary>
     public static string Write(string root, State state, CctNetwork network, OptimizerHelper optimizer, BestEpochTracker? tracker)
     {
-        Directory.CreateDirectory(root);
         string final = Path.Combine(Path.GetFullPath(root), FolderName(state.EpochsCompleted));
-        string temporary = Path.Combine(Path.GetFullPath(root), $".{FolderName(state.EpochsCompleted)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temporary);
-        try
+        // A run killed while writing this epoch's checkpoint left its temporary folder; this run writes the epoch anew.
+        AtomicFile.DeleteLeftovers(final);
+        AtomicFile.WriteFolder(final, temporary =>
         {
             network.save(Path.Combine(temporary, ModelFile));
             optimizer.save_state_dict(Path.Combine(temporary, OptimizerFile));
@@ -78,26 +81,8 @@ internal static class TrainingCheckpoint
             var hashes = new[] { ModelFile, OptimizerFile, TrackerFile }.Where(f => File.Exists(Path.Combine(temporary, f)))
                 .ToDictionary(f => f, f => Sha256(File.ReadAllBytes(Path.Combine(temporary, f))));
             File.WriteAllText(Path.Combine(temporary, StateFile), JsonSerializer.Serialize(state with { FileHashes = hashes }, Json));
-            // A checkpoint of the same epoch from an earlier run is replaced: moved aside first, so that the final
-            // name never holds a partial folder.
-            if (Directory.Exists(final))
-            {
-                string old = final + $".{Guid.NewGuid():N}.old";
-                Directory.Move(final, old);
-                Directory.Move(temporary, final);
-                Directory.Delete(old, recursive: true);
-            }
-            else
-            {
-                Directory.Move(temporary, final);
-            }
-            return final;
-        }
-        finally
-        {
-            if (Directory.Exists(temporary))
-                Directory.Delete(temporary, recursive: true);
-        }
+        });
+        return final;
     }
 
     /// <summary>
