@@ -99,10 +99,21 @@ internal sealed class CctProcess : IDisposable
     }
 
     /// <summary>Kills the child (and anything it started) at once, as a crash or an out-of-memory killer would.</summary>
-    public void Kill()
+    /// <summary>Kills the process tree; false when the process had already exited by itself.</summary>
+    public bool Kill()
     {
-        process.Kill(entireProcessTree: true);
+        if (process.HasExited)
+            return false;
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // exited between the check and the kill
+        }
         process.WaitForExit();
+        return process.ExitCode != 0;
     }
 
     public void Dispose()
