@@ -21,6 +21,8 @@ internal sealed record BenchmarkSettings
     public int SmallFitStepsPerEpoch { get; init; }
     public int LargeFitStepsPerEpoch { get; init; }
     public int FitEpochs { get; init; }
+    /// <summary>Turns of (raw steps, Fit) per model; each ratio is taken within a turn, and the median turn reported.</summary>
+    public int Rounds { get; init; }
     public int MemoryEpochs { get; init; }
     public int InferenceRows { get; init; }
     public int LatencySamples { get; init; }
@@ -30,13 +32,13 @@ internal sealed record BenchmarkSettings
         ? new BenchmarkSettings
         {
             Quick = true, MatmulRepeats = 10, SmallWarmupSteps = 2, SmallSteps = 8, LargeWarmupSteps = 1, LargeSteps = 2, OneDnnSmallSteps = 4, OneDnnLargeSteps = 1,
-            SmallFitStepsPerEpoch = 8, LargeFitStepsPerEpoch = 2, FitEpochs = 2, MemoryEpochs = 10,
+            SmallFitStepsPerEpoch = 8, LargeFitStepsPerEpoch = 2, FitEpochs = 2, Rounds = 2, MemoryEpochs = 10,
             InferenceRows = 2_000, LatencySamples = 300, PngCount = 1_000,
         }
         : new BenchmarkSettings
         {
             Quick = false, MatmulRepeats = 30, SmallWarmupSteps = 3, SmallSteps = 30, LargeWarmupSteps = 1, LargeSteps = 5, OneDnnSmallSteps = 10, OneDnnLargeSteps = 2,
-            SmallFitStepsPerEpoch = 15, LargeFitStepsPerEpoch = 3, FitEpochs = 3, MemoryEpochs = 10,
+            SmallFitStepsPerEpoch = 15, LargeFitStepsPerEpoch = 3, FitEpochs = 3, Rounds = 3, MemoryEpochs = 10,
             InferenceRows = 10_000, LatencySamples = 1_000, PngCount = 5_000,
         };
 }

@@ -53,7 +53,7 @@ stage() {
   echo "$name,$(( $(date +%s) - t0 )),$rc" >> "$work/stages.csv"
 }
 
-steps_flag=(); peer_steps=(); cifar_epochs=${CIFAR_EPOCHS:-15}; cifar_seeds=${CIFAR_SEEDS:-3}; fm_seeds=${FM_SEEDS:-0 1}; fm_epochs=${FM_EPOCHS:-5}
+steps_flag=(); peer_steps=(); cifar_epochs=${CIFAR_EPOCHS:-12}; cifar_seeds=${CIFAR_SEEDS:-3}; fm_seeds=${FM_SEEDS:-0 1 2 3}; fm_epochs=${FM_EPOCHS:-5}
 if [ "$quick" = 1 ]; then
   steps_flag=(--steps 3 --batch 16 --models cct_2_3x2_32); peer_steps=(--steps 3); cifar_epochs=1; cifar_seeds=2; fm_epochs=1
 fi

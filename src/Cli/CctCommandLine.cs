@@ -51,11 +51,17 @@ internal static class CctCommandLine
             Description = "Continue an interrupted run from a checkpoint folder, or an earlier OUTDIR (its checkpoints/); give that run's flags.",
             HelpName = "checkpoint-or-outdir",
         };
+        var logEvery = new Option<int>("--log-every")
+        {
+            Description = "When output is redirected (a log), also write a progress line every N steps of an epoch (default 0: epoch lines only).",
+            HelpName = "steps",
+        };
         var command = new System.CommandLine.Command("train", "Train a model on an image tree or IDX files; write an ML.NET model zip, the history and a learning-curve plot.");
         data.AddTo(command);
         recipe.AddTo(command);
         command.Options.Add(checkpointEvery);
         command.Options.Add(resume);
+        command.Options.Add(logEvery);
         command.Options.Add(outputFolder);
         command.SetAction(p => TrainCommand.Run(new TrainArguments
         {
@@ -64,6 +70,7 @@ internal static class CctCommandLine
             Output = p.GetRequiredValue(outputFolder),
             CheckpointEvery = p.GetValue(checkpointEvery),
             Resume = p.GetValue(resume),
+            LogEvery = p.GetValue(logEvery),
         }, output, error));
         return command;
     }

@@ -18,9 +18,15 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
     private readonly MLContext mlContext;
 
     /// <summary>Creates the estimator. ML.NET keeps the catalog's context internal, so the stock transforms use their own seeded one.</summary>
+    /// <exception cref="ArgumentException">
+    /// An option cannot train (e.g. a non-positive <see cref="CompactTransformerOptions.Epochs"/>, <see cref="CompactTransformerOptions.BatchSize"/>
+    /// or <see cref="CompactTransformerOptions.LearningRate"/>, or an unknown <see cref="CompactTransformerOptions.Architecture"/>);
+    /// the message names the option. Fit checks the options again, since their fields may change afterwards.
+    /// </exception>
     public CompactTransformerEstimator(CompactTransformerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        FitInputChecks.CheckOptions(options);
         this.options = options;
         mlContext = new MLContext(options.Seed);
     }
@@ -37,10 +43,36 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
     /// <summary>
     /// Trains; a cancelled token stops at the next batch boundary and the model trained so far is returned.
     /// </summary>
+    /// <remarks>
+    /// Bad input is refused before training starts. A batch size larger than the training set is allowed: each epoch is
+    /// then one batch of all the images. Image columns of mixed sizes are allowed: every image is resized to the
+    /// model's size.
+    /// </remarks>
+    /// <param name="trainData">The training rows: a key-typed label column and a feature column (see <see cref="CompactTransformerOptions"/>).</param>
+    /// <param name="validationData">
+    /// Evaluated after every epoch; null for none. It must have the training data's columns, a feature column of the same
+    /// kind (pixel vectors of the same length), the same classes in the same key order, and at least one row.
+    /// </param>
+    /// <param name="cancellationToken">Stops training at the next batch boundary.</param>
+    /// <exception cref="ArgumentException">
+    /// An option cannot train; a column is missing or has the wrong type; a pixel vector's length is no C*H*W image for the
+    /// options; <paramref name="trainData"/> has no rows or a single class; <paramref name="validationData"/> has no rows or does
+    /// not match <paramref name="trainData"/>. The message names the option, argument or column and what was expected.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// A row holds a value training cannot use (a missing label, a NaN or infinite pixel, bytes that are no image); the
+    /// message names the row and column.
+    /// </exception>
     public CompactTransformerModel Fit(IDataView trainData, IDataView? validationData, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        CheckColumns(trainData.Schema, nameof(trainData));
+        FitInputChecks.CheckOptions(options);
+        FitInputChecks.CheckColumns(trainData.Schema, options, nameof(trainData));
+        if (validationData is not null)
+            FitInputChecks.CheckValidationColumns(trainData.Schema, validationData.Schema, options);
+        var (alpha, beta) = AttentionVariantWeights.Resolve(options.Attention, options.Alpha, options.Beta);
+        // Every other setting is checked now too, so that a bad one fails before the data is read.
+        TrainingSettingsFrom(options, alpha, beta).Validate();
         // Before any data is read: a Cuda request on a machine without CUDA fails at once, naming this option.
         var device = TrainingDevices.Resolve(options.Device, $"{nameof(CompactTransformerOptions)}.{nameof(CompactTransformerOptions.Device)}");
         var preset = options.CustomArchitecture ?? CctPresets.Get(options.Architecture);
@@ -50,14 +82,15 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
         int? height = Positive(options.ImageHeight) ?? (imageColumn ? preset.ImageHeight : null);
         int? width = Positive(options.ImageWidth) ?? (imageColumn ? preset.ImageWidth : null);
         var train = DataViewImageReader.Read(trainData, options.LabelColumnName, options.FeatureColumnName, Positive(options.Channels), height, width);
+        FitInputChecks.CheckTrainingSet(train, options.LabelColumnName);
         ImageDataset? validation = null;
         if (validationData is not null)
         {
-            CheckColumns(validationData.Schema, nameof(validationData));
             validation = DataViewImageReader.Read(validationData, options.LabelColumnName, options.FeatureColumnName, train.Channels, train.Height, train.Width);
+            FitInputChecks.CheckValidationSet(validation);
             if (!validation.ClassNames.SequenceEqual(train.ClassNames))
                 throw new ArgumentException(
-                    $"The validation label '{options.LabelColumnName}' has classes [{string.Join(", ", validation.ClassNames)}]; expected the training label's " +
+                    $"The validationData label '{options.LabelColumnName}' has classes [{string.Join(", ", validation.ClassNames)}]; expected the training label's " +
                     $"[{string.Join(", ", train.ClassNames)}] in the same key order. Map both with the same fitted MapValueToKey.", nameof(validationData));
         }
 
@@ -68,7 +101,6 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             ImageWidth = train.Width,
             NumClasses = train.ClassCount,
         };
-        var (alpha, beta) = AttentionVariantWeights.Resolve(options.Attention, options.Alpha, options.Beta);
         // The seed decides the initial weights too, not only the training's draws: runs that differ only in seed differ from the start.
         Native.TorchRuntime.EnsureInitialized();
         TorchSharp.torch.manual_seed(options.Seed);
@@ -163,22 +195,6 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
         if (values.Length != channels)
             throw new ArgumentException($"CompactTransformerOptions.{field} has {values.Length} values; the images have {channels} channel(s): give one value per channel, or one for all.");
         return values.Select(v => (double)v).ToArray();
-    }
-
-    private void CheckColumns(DataViewSchema schema, string argument)
-    {
-        var label = schema.GetColumnOrNull(options.LabelColumnName)
-            ?? throw new ArgumentOutOfRangeException(argument,
-                $"Label column '{options.LabelColumnName}' not found; the data has {string.Join(", ", schema.Select(c => c.Name))}.");
-        if (label.Type is not KeyDataViewType)
-            throw new ArgumentOutOfRangeException(argument,
-                $"Label column '{options.LabelColumnName}' has type {label.Type}; expected a key type. Convert it with mlContext.Transforms.Conversion.MapValueToKey(\"{options.LabelColumnName}\").");
-        var feature = schema.GetColumnOrNull(options.FeatureColumnName)
-            ?? throw new ArgumentOutOfRangeException(argument,
-                $"Feature column '{options.FeatureColumnName}' not found; the data has {string.Join(", ", schema.Select(c => c.Name))}.");
-        if (FeatureColumnKinds.Of(feature.Type) is null)
-            throw new ArgumentOutOfRangeException(argument,
-                $"Feature column '{options.FeatureColumnName}' has type {feature.Type}; expected {FeatureColumnKinds.Accepted}.");
     }
 
     /// <summary>

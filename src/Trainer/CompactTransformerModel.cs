@@ -10,18 +10,29 @@ namespace Microsoft.ML.CompactTransformer;
 /// <c>mlContext.Model.Save</c> and loads in any process without this library; inference needs no libtorch.
 /// It also carries what training knew: architecture, classes, normalisation, attention weights and history.
 /// </summary>
+/// <remarks>
+/// <para>Transform may be called from several threads at once, and each thread may have its own PredictionEngine; the
+/// results equal those of a single thread. A PredictionEngine is not thread-safe: use one per thread.</para>
+/// <para>A PredictionEngine created with ML.NET's default options owns its model and disposes it when it is disposed
+/// itself. For engines of a model that outlives them (one per thread or per request), pass
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>, and dispose the model when done with it.</para>
+/// </remarks>
 public sealed class CompactTransformerModel : ITransformer, IDisposable
 {
     private readonly TransformerChain<ITransformer> chain;
+    private readonly string modelFile;
     private readonly byte[] onnxModel;
     private readonly string? notSavableReason;
+    private int disposed;
 
-    internal CompactTransformerModel(TransformerChain<ITransformer> chain, byte[] onnxModel, CctArchitecture architecture,
+    // The model owns the chain and modelFile, the temporary ONNX file the chain's ApplyOnnxModel reads; Dispose releases both.
+    internal CompactTransformerModel(TransformerChain<ITransformer> chain, string modelFile, byte[] onnxModel, CctArchitecture architecture,
         IReadOnlyList<string> classNames, PixelNormalization normalization, ValueMixing mixing, TrainingHistory history,
         string? notSavableReason = null)
     {
         this.notSavableReason = notSavableReason;
         this.chain = chain;
+        this.modelFile = modelFile;
         this.onnxModel = onnxModel;
         Architecture = architecture;
         ClassNames = classNames;
@@ -75,8 +86,33 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
     /// <summary>A copy of the ONNX model bytes (input: C*H*W pixels; outputs: Score and PredictedIndex).</summary>
     public byte[] GetOnnxModel() => (byte[])onnxModel.Clone();
 
-    /// <summary>Writes the ONNX model to <paramref name="path"/> (through a temporary file, so a failure leaves no partial file).</summary>
+    /// <summary>The temporary ONNX file behind the scoring chain, deleted on <see cref="Dispose"/>.</summary>
+    internal string ModelFile => modelFile;
+
+    /// <summary>
+    /// Writes the ONNX model to <paramref name="path"/> through a temporary file: a failure leaves no partial file, and a file
+    /// already at <paramref name="path"/> stays as it was.
+    /// </summary>
     public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, onnxModel);
+
+    /// <summary>
+    /// Saves the model as <c>mlContext.Model.Save(model, inputSchema, path)</c> does (a zip of stock transforms), but through a
+    /// temporary file: a failure leaves no partial file, and a file already at <paramref name="path"/> stays as it was. (ML.NET's
+    /// own <c>Save</c> truncates the file before it writes, so a failure there leaves a partial zip.)
+    /// </summary>
+    /// <param name="path">The zip to write.</param>
+    /// <param name="inputSchema">The schema of the data the model scores (the training data's), stored in the zip as ML.NET does.</param>
+    /// <exception cref="InvalidOperationException">The model cannot be saved as stock transforms (it reads encoded image bytes).</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public void Save(string path, DataViewSchema inputSchema)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ThrowIfDisposed();
+        if (notSavableReason is not null)
+            throw new InvalidOperationException(notSavableReason);
+        var mlContext = new MLContext();
+        AtomicFile.Write(path, temporary => mlContext.Model.Save(this, inputSchema, temporary));
+    }
 
     /// <inheritdoc />
     public bool IsRowToRowMapper => ((ITransformer)chain).IsRowToRowMapper;
@@ -85,19 +121,40 @@ public sealed class CompactTransformerModel : ITransformer, IDisposable
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => chain.GetOutputSchema(inputSchema);
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)chain).GetRowToRowMapper(inputSchema);
+    /// <exception cref="ObjectDisposedException">The model was disposed (also by a PredictionEngine that owned it).</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ThrowIfDisposed();
+        return ((ITransformer)chain).GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc />
-    public IDataView Transform(IDataView input) => chain.Transform(input);
+    /// <exception cref="ObjectDisposedException">The model was disposed (also by a PredictionEngine that owned it).</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ThrowIfDisposed();
+        return chain.Transform(input);
+    }
+
+    // Without this check a disposed model fails deep inside ONNX Runtime with a NullReferenceException.
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
 
     /// <summary>Saves the stock transforms only, so the zip loads without this assembly.</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         if (notSavableReason is not null)
             throw new InvalidOperationException(notSavableReason);
+        // The chain's ApplyOnnxModel reads the ONNX file again now, which Dispose deleted.
+        ThrowIfDisposed();
         ((ICanSaveModel)chain).Save(ctx);
     }
 
-    /// <inheritdoc />
-    public void Dispose() => chain.Dispose();
+    /// <summary>Releases the ONNX Runtime session and deletes the temporary ONNX file; the model scores and saves no more.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
+        chain.Dispose();
+        Onnx.TempModelFiles.Delete(modelFile);
+    }
 }

@@ -89,24 +89,34 @@ internal static class CompactTransformerModelBuilder
         {
             ScoreColumnName = scoreColumnName,
             PredictedLabelColumnName = predictedLabelColumnName,
-        });
+        }, out string modelFile);
         stages.AddRange(scoring);
-        var scored = scoring.GetOutputSchema(schema);
-        if (temporaries.Count > 0)
+        try
         {
-            var drop = mlContext.Transforms.DropColumns(temporaries.ToArray()).Fit(EmptyView(scored));
-            stages.Add(drop);
-            scored = drop.GetOutputSchema(scored);
+            var scored = scoring.GetOutputSchema(schema);
+            if (temporaries.Count > 0)
+            {
+                var drop = mlContext.Transforms.DropColumns(temporaries.ToArray()).Fit(EmptyView(scored));
+                stages.Add(drop);
+                scored = drop.GetOutputSchema(scored);
+            }
+            if (labelColumnName is not null)
+                stages.AddRange(TypedKeyValues.Stages(mlContext, inputSchema, labelColumnName, scored, predictedLabelColumnName));
         }
-        if (labelColumnName is not null)
-            stages.AddRange(TypedKeyValues.Stages(mlContext, inputSchema, labelColumnName, scored, predictedLabelColumnName));
+        catch
+        {
+            // Nothing owns the session and its file yet.
+            scoring.Dispose();
+            TempModelFiles.Delete(modelFile);
+            throw;
+        }
 
         string? notSavable = kind == FeatureColumnKind.EncodedImage
             ? $"The model reads encoded image bytes from '{featureColumnName}', and ML.NET 5.0.1 has no stock transform that decodes bytes, " +
               "so it cannot be saved as stock transforms. Load the images with mlContext.Transforms.LoadImages (from their paths) " +
               "before the trainer instead, or save the network alone with SaveOnnx."
             : null;
-        return new CompactTransformerModel(new TransformerChain<ITransformer>(stages.ToArray()), onnx, arch, classNames.ToArray(),
+        return new CompactTransformerModel(new TransformerChain<ITransformer>(stages.ToArray()), modelFile, onnx, arch, classNames.ToArray(),
             normalization, network.Mixing, history, notSavable);
     }
 

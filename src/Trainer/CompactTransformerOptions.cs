@@ -46,7 +46,10 @@ public sealed class CompactTransformerOptions
     /// <summary>A free-form architecture; when set it replaces <see cref="Architecture"/> (image size, channels and classes still follow the data).</summary>
     public CctArchitecture? CustomArchitecture;
 
-    /// <summary>Image height; 0 infers it from a pixel vector's length or uses the architecture's for image columns.</summary>
+    /// <summary>
+    /// Image height; 0 infers it from a pixel vector's length or uses the architecture's for image columns. Images of an image
+    /// column are resized to it whatever their own size, so mixed sizes are fine there.
+    /// </summary>
     public int ImageHeight;
 
     /// <summary>Image width; 0 like <see cref="ImageHeight"/>.</summary>

@@ -9,6 +9,10 @@ internal static class InitialWeights
     // Fine-tuning usually changes the image size or the class count: allow both, keep everything else strict.
     private static readonly CheckpointLoadOptions FineTuning = new() { ResizePositionalEmbedding = true, ReplaceClassifierHead = true };
 
+    /// <summary>Loads the weights at <paramref name="path"/> into <paramref name="network"/>, allowing another image size or class count.</summary>
+    /// <exception cref="FileNotFoundException">Nothing is at <paramref name="path"/>, or a checkpoint folder lacks a file.</exception>
+    /// <exception cref="InvalidDataException">The file (or a file of the checkpoint folder) is truncated, damaged or of another kind; the message names it.</exception>
+    /// <exception cref="CheckpointMismatchException">The weights are of another architecture; the message lists every offending key.</exception>
     public static CheckpointLoadReport Load(CctNetwork network, string path)
     {
         if (Directory.Exists(path))

@@ -38,35 +38,57 @@ internal static class ModelMetadata
     };
 
     public static CctArchitecture Architecture(IReadOnlyDictionary<string, string> metadata, string source) =>
-        Read<CctArchitecture>(metadata, ArchitectureKey, source);
+        Parse(metadata, ArchitectureKey, source, json =>
+        {
+            var architecture = Deserialize<CctArchitecture>(json);
+            architecture.Validate();
+            return architecture;
+        });
 
     public static string[] ClassNames(IReadOnlyDictionary<string, string> metadata, string source) =>
-        Read<string[]>(metadata, ClassesKey, source);
+        Parse(metadata, ClassesKey, source, json =>
+        {
+            var names = Deserialize<string?[]>(json);
+            if (names.Length == 0 || names.Any(n => n is null))
+                throw new FormatException("expected one name per class");
+            return names.Select(n => n!).ToArray();
+        });
 
-    public static PixelNormalization Normalization(IReadOnlyDictionary<string, string> metadata, string source)
-    {
-        var n = Read<NormalizationData>(metadata, NormalizationKey, source);
-        return new PixelNormalization(n.Scale, n.Mean, n.Std);
-    }
+    public static PixelNormalization Normalization(IReadOnlyDictionary<string, string> metadata, string source) =>
+        Parse(metadata, NormalizationKey, source, json =>
+        {
+            var n = Deserialize<NormalizationData>(json);
+            if (n.Mean is null || n.Std is null)
+                throw new FormatException("expected a mean and a std per channel");
+            return new PixelNormalization(n.Scale, n.Mean, n.Std);
+        });
 
-    public static ValueMixing Mixing(IReadOnlyDictionary<string, string> metadata, string source)
-    {
-        var a = Read<AttentionData>(metadata, AttentionKey, source);
-        return new ValueMixing(a.Alpha, a.Beta, a.Scope);
-    }
+    public static ValueMixing Mixing(IReadOnlyDictionary<string, string> metadata, string source) =>
+        Parse(metadata, AttentionKey, source, json =>
+        {
+            var a = Deserialize<AttentionData>(json);
+            return new ValueMixing(a.Alpha, a.Beta, a.Scope);
+        });
 
     public static TrainingHistory History(IReadOnlyDictionary<string, string> metadata, string source) =>
-        metadata.TryGetValue(HistoryKey, out var json) ? TrainingHistory.FromJson(json) : new TrainingHistory();
+        metadata.ContainsKey(HistoryKey) ? Parse(metadata, HistoryKey, source, TrainingHistory.FromJson) : new TrainingHistory();
 
-    private static T Read<T>(IReadOnlyDictionary<string, string> metadata, string key, string source)
+    private static T Deserialize<T>(string json) =>
+        JsonSerializer.Deserialize<T>(json, Json) ?? throw new FormatException("it is null");
+
+    /// <summary>
+    /// Parses one metadata entry. Whatever is wrong with it (not JSON, a value the type refuses) becomes an
+    /// <see cref="InvalidDataException"/> that names the file and the key: the entry comes from a file, not a caller.
+    /// </summary>
+    private static T Parse<T>(IReadOnlyDictionary<string, string> metadata, string key, string source, Func<string, T> parse)
     {
         if (!metadata.TryGetValue(key, out var json))
             throw new InvalidDataException($"The model in '{source}' has no '{key}' metadata; it was not saved by this trainer's Fit or `cct import`.");
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Json) ?? throw new InvalidDataException($"'{key}' in '{source}' is null.");
+            return parse(json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException or NotSupportedException or OverflowException)
         {
             throw new InvalidDataException($"'{key}' in '{source}' is not valid: {e.Message}", e);
         }

@@ -108,7 +108,7 @@ public sealed class EvaluateCommandTests(FashionMnistModel model) : IClassFixtur
         CliRunner.AssertUsageError(CliRunner.Run("evaluate", "--model", temp.File("none.zip"), "--data", root), "none.zip");
         CliRunner.AssertUsageError(CliRunner.Run("evaluate", "--model", model.Path, "--data", temp.File("nowhere")), "nowhere");
         File.WriteAllText(temp.File("junk.zip"), "not a zip");
-        CliRunner.AssertUsageError(CliRunner.Run("evaluate", "--model", temp.File("junk.zip"), "--data", root), "junk.zip", "not an ML.NET model zip");
+        CliRunner.AssertUsageError(CliRunner.Run("evaluate", "--model", temp.File("junk.zip"), "--data", root), "junk.zip", "is not a zip file");
         CliRunner.AssertUsageError(CliRunner.Run("evaluate", "--model", model.Path, "--data", root, "--image-size", "32"), "784", "32x32");
         CliRunner.AssertUsageError(CliRunner.Run("evaluate", "--model", model.Path, "--data", root, "--channels", "3"), "784", "3 channel");
     }

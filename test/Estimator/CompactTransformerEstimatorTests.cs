@@ -123,30 +123,6 @@ public class CompactTransformerEstimatorTests
     }
 
     [Fact]
-    public void NonKeyLabelIsRejectedWithAHintToMapValueToKey()
-    {
-        var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(SyntheticImages.Rows(8, seed: 1));
-        var estimator = ml.MulticlassClassification.Trainers.CompactTransformer(SyntheticImages.TinyOptions(1));
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => estimator.Fit(data));
-        Assert.Contains("'Label'", e.Message);
-        Assert.Contains("MapValueToKey", e.Message);
-        var shapeError = Assert.Throws<ArgumentOutOfRangeException>(() => estimator.GetOutputSchema(SchemaShapes.Of(data.Schema)));
-        Assert.Contains("MapValueToKey", shapeError.Message);
-    }
-
-    [Fact]
-    public void MissingFeatureColumnIsNamed()
-    {
-        var ml = new MLContext(seed: 1);
-        var data = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(8, seed: 1));
-        var options = SyntheticImages.TinyOptions(1);
-        options.FeatureColumnName = "Pixels";
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.CompactTransformer(options).Fit(data));
-        Assert.Contains("'Pixels'", e.Message);
-    }
-
-    [Fact]
     public void OutputSchemaDeclaresScoreAndPredictedLabel()
     {
         var ml = new MLContext(seed: 1);

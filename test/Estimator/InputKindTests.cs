@@ -104,15 +104,4 @@ public class InputKindTests
         Assert.Contains("'ImagePath'", e.Message);
         Assert.Contains("LoadRawImageBytes", e.Message);
     }
-
-    [Fact]
-    public void ValidationWithOtherClassesIsRejected()
-    {
-        var ml = new MLContext(seed: 1);
-        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16, seed: 1));
-        var otherKeys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(SyntheticImages.Rows(16, seed: 2).Reverse()));
-        var validation = otherKeys.Transform(ml.Data.LoadFromEnumerable(SyntheticImages.Rows(16, seed: 2)));
-        var e = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.CompactTransformer(SyntheticImages.TinyOptions(1)).Fit(train, validation));
-        Assert.Contains("same key order", e.Message);
-    }
 }

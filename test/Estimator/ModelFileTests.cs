@@ -122,8 +122,9 @@ public class ModelFileTests
             var wrong = SyntheticImages.TinyOptions(epochs: 1);
             wrong.CustomArchitecture = SyntheticImages.TinyArchitecture with { EmbeddingDim = 32 };
             wrong.InitialWeightsPath = folder;
-            var e = Assert.Throws<InvalidDataException>(() => ml.MulticlassClassification.Trainers.CompactTransformer(wrong).Fit(train));
+            var e = Assert.Throws<Microsoft.ML.CompactTransformer.Interop.CheckpointMismatchException>(() => ml.MulticlassClassification.Trainers.CompactTransformer(wrong).Fit(train));
             Assert.Contains("epoch-0004", e.Message);
+            Assert.NotEmpty(e.MisShaped);
         }
         finally
         {

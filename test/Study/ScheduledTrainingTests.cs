@@ -4,13 +4,16 @@ using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Onnx;
 using Microsoft.ML.CompactTransformer.Study;
 using Microsoft.ML.CompactTransformer.Tests.Estimator;
+using Microsoft.ML.CompactTransformer.Tests.Training;
 using Microsoft.ML.CompactTransformer.Training;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.CompactTransformer.Tests.Study;
 
+// Seeds libtorch's generator and compares initial weights across Fits: a test drawing random numbers in between breaks that.
 /// <summary>Schedules through the public trainer: what the exported model carries, and fine-tuning by deformation.</summary>
+[Collection(TorchGlobalStateCollection.Name)]
 public class ScheduledTrainingTests
 {
     [Fact]

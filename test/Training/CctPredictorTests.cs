@@ -16,7 +16,7 @@ public class CctPredictorTests
         Assert.True(network.training, "training mode restored");
         var probabilities = CctPredictor.PredictProbabilities(network, data, normalization, batchSize: 8);
         network.eval();
-        var metrics = CctPredictor.Evaluate(network, data, normalization, batchSize: 8);
+        var metrics = CctPredictor.Evaluate(network, data, normalization, batchSize: 8)!;
         Assert.False(network.training, "evaluation mode kept");
 
         Assert.Equal(21 * 4, logits.Length);

@@ -102,6 +102,24 @@ public class CctTrainingLoopTests(ITestOutputHelper output)
         Assert.Equal(perImage.History.Epochs[^1].ValidationTop1!.Value, flat.History.Epochs[^1].ValidationTop1!.Value, 2);
     }
 
+    [Fact]
+    public void TheDevicePathDisposesEveryTensorItCreates()
+    {
+        // Batches from chunks, the flat optimizer, bfloat16 autocast, clipping and validation: nothing outlives the run.
+        using var network = QuadrantImages.TinyNetwork(seed: 3);
+        var settings = Quick with
+        {
+            Epochs = 2, RandomCropPadding = 1, HorizontalFlip = true, FlatOptimizer = true, MixedPrecision = MixedPrecision.BFloat16,
+            GradientClipNorm = 1, EarlyStoppingMetric = EarlyStoppingMetric.ValidationTop1,
+        };
+        var statistics = TorchSharp.DisposeScopeManager.Statistics;
+        long before = statistics.ThreadTotalLiveCount;
+        var result = new CctTrainingLoop(network, settings) { BatchesOnDevice = true }.Run(Train, Validation);
+        Assert.True(result.BatchesOnDevice);
+        // The count is this thread's: tests on other threads do not change it.
+        Assert.Equal(before, statistics.ThreadTotalLiveCount);
+    }
+
     private static (TrainingResult Result, float[] Weights) TrainFresh(TrainingSettings settings, bool? batchesOnDevice = null)
     {
         using var network = QuadrantImages.TinyNetwork(seed: 3);

@@ -142,7 +142,7 @@ public class DevicePlacementTests
     {
         using var network = QuadrantImages.TinyNetwork(seed: 3);
         var (metrics, logits) = WithMetaAsDefaultDevice(() => (
-            CctPredictor.Evaluate(network, Validation, Normalization, batchSize: 10, MixedPrecision.BFloat16),
+            CctPredictor.Evaluate(network, Validation, Normalization, batchSize: 10, MixedPrecision.BFloat16)!,
             CctPredictor.PredictLogits(network, Validation, Normalization, batchSize: 10)));
         Assert.Equal(Validation.Count, metrics.Count);
         Assert.True(double.IsFinite(metrics.Loss));

@@ -93,7 +93,7 @@ public sealed class FlatAdamWTests : IDisposable
         using var other = QuadrantImages.TinyNetwork(seed: 3);
         var (perParameter, _) = OptimizerGroups.CreateAdamW(other, Settings);
         using var __ = perParameter;
-        OptimizerStateFile.Load(perParameter, path);
+        OptimizerStateFile.Read(path, perParameter).LoadInto(perParameter);
         string again = Path.Combine(folder, "again.bin");
         OptimizerStateFile.Save(perParameter, again);
         Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(again));
@@ -107,7 +107,7 @@ public sealed class FlatAdamWTests : IDisposable
         using var third = QuadrantImages.TinyNetwork(seed: 3);
         var (reloaded, _) = OptimizerGroups.CreateAdamW(third, Settings, flat: true);
         using var ____ = reloaded;
-        OptimizerStateFile.Load(reloaded, again);
+        OptimizerStateFile.Read(again, reloaded).LoadInto(reloaded);
         string thirdPath = Path.Combine(folder, "third.bin");
         OptimizerStateFile.Save(reloaded, thirdPath);
         Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(thirdPath));

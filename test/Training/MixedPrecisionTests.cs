@@ -65,7 +65,7 @@ public class MixedPrecisionTests
         double worst = full.Zip(half, (a, b) => Math.Abs(a - b)).Max();
         Assert.True(worst > 0, "bfloat16 should round somewhere");
         Assert.True(worst < 0.05 * scale + 0.02, $"bfloat16 logits differ by {worst} (largest logit {scale})");
-        var metrics = CctPredictor.Evaluate(network, data, normalization, batchSize: 16, MixedPrecision.BFloat16);
+        var metrics = CctPredictor.Evaluate(network, data, normalization, batchSize: 16, MixedPrecision.BFloat16)!;
         Assert.True(double.IsFinite(metrics.Loss));
     }
 }

@@ -34,16 +34,8 @@ internal static class EvaluateCommand
             throw new DirectoryNotFoundException($"Data folder '{a.Data}' does not exist.");
 
         var mlContext = new MLContext(seed: 0);
-        ITransformer model;
-        DataViewSchema inputSchema;
-        try
-        {
-            model = mlContext.Model.Load(a.Model, out inputSchema);
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or InvalidDataException)
-        {
-            throw new CommandLineException($"'{a.Model}' is not an ML.NET model zip that loads here: {e.Message}");
-        }
+        // A damaged or foreign zip is an InvalidDataException naming the file: a user error, reported in one line.
+        var model = CompactTransformerModelFile.Load(mlContext, a.Model, out var inputSchema);
         try
         {
             var (featureColumn, vectorSize, bytes) = FindFeatureColumn(inputSchema, a.Model);

@@ -17,4 +17,7 @@ internal sealed record TrainArguments
 
     /// <summary>A checkpoint folder, a folder of them, or an earlier OUTDIR (its checkpoints/) to continue from.</summary>
     public string? Resume { get; init; }
+
+    /// <summary>Steps between two progress lines in plain (redirected) output; 0 for epoch lines only.</summary>
+    public int LogEvery { get; init; }
 }

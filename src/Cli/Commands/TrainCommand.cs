@@ -27,6 +27,8 @@ internal static class TrainCommand
     {
         if (a.CheckpointEvery < 0)
             throw new CommandLineException($"--checkpoint-every must be 0 (none) or more (got {a.CheckpointEvery}).");
+        if (a.LogEvery < 0)
+            throw new CommandLineException($"--log-every must be 0 (epoch lines only) or more (got {a.LogEvery}).");
         string? resume = a.Resume is null ? null : ResumeFolder(a.Resume);
         string device = TrainerOptionsFactory.Device(a.Recipe);
         var data = DatasetLoader.Load(a.Data, a.Recipe.Seed);
@@ -38,6 +40,8 @@ internal static class TrainCommand
             options.CheckpointFolder = Path.Combine(a.Output, CheckpointsFolder);
         }
         options.ResumeFrom = resume;
+        if (a.LogEvery > 0)
+            options.StepCallbackEvery = a.LogEvery;
         int epochs = TrainerOptionsFactory.Epochs(options);
         int firstEpoch = resume is null ? 1 : TrainingCheckpoint.ReadState(resume).EpochsCompleted + 1;
 
@@ -59,7 +63,7 @@ internal static class TrainCommand
                 // The checkpoint was written by a run with other settings: say which, as the library does.
                 throw new CommandLineException(e.Message + " Resume with the flags of the interrupted run.");
             }
-        });
+        }, a.LogEvery);
 
         string modelPath = Path.Combine(a.Output, "model.zip");
         // ML.NET leaves a partial zip behind when Save fails: write a sibling temp file and rename it.

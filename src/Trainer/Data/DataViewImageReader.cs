@@ -64,7 +64,8 @@ internal static class DataViewImageReader
         DataViewSchema.Column feature, VectorDataViewType type, int classCount, int? channels, int? height, int? width)
     {
         var (c, h, w) = PixelVectorShape.Resolve(feature.Name, type.Size, channels, height, width);
-        var builder = new ImageDatasetBuilder(c, h, w, data.GetRowCount() ?? 0);
+        var builder = new ImageDatasetBuilder(c, h, w, data.GetRowCount() ?? 0, feature.Name);
+        // Scratch for sparse rows only: dense rows go straight from the cursor's buffer into the data set.
         var pixels = new float[type.Size];
         var bytes = new byte[type.Size];
         using DataViewRowCursor cursor = data.GetRowCursor(new[] { label, feature });
@@ -83,14 +84,12 @@ internal static class DataViewImageReader
             if (isFloat)
             {
                 getFloats!(ref floatBuffer);
-                ToDense(floatBuffer, pixels);
-                builder.Add(pixels, y);
+                builder.Add(Dense(floatBuffer, pixels, feature.Name, row), y, row);
             }
             else
             {
                 getBytes!(ref byteBuffer);
-                ToDense(byteBuffer, bytes);
-                builder.Add(bytes, y);
+                builder.Add(Dense(byteBuffer, bytes, feature.Name, row), y);
             }
             row++;
         }
@@ -135,7 +134,7 @@ internal static class DataViewImageReader
                 {
                     getBytes!(ref bytes);
                     var copy = new byte[bytes.Length];
-                    ToDense(bytes, copy);
+                    Dense(bytes, copy, feature.Name, row).CopyTo(copy);
                     sources.Add((copy, null, row));
                 }
                 else
@@ -192,19 +191,22 @@ internal static class DataViewImageReader
         }
     }
 
-    private static void ToDense<T>(in VBuffer<T> buffer, Span<T> destination)
+    /// <summary>
+    /// The values of <paramref name="buffer"/>, the vector of row <paramref name="row"/>: its own span when dense (no copy),
+    /// else expanded into <paramref name="scratch"/>, whose length is the one expected.
+    /// </summary>
+    private static ReadOnlySpan<T> Dense<T>(in VBuffer<T> buffer, Span<T> scratch, string columnName, long row)
     {
-        if (buffer.Length != destination.Length)
-            throw new InvalidOperationException($"A vector of {buffer.Length} values was read where {destination.Length} were expected.");
+        if (buffer.Length != scratch.Length)
+            throw new InvalidOperationException(
+                $"Row {row} of column '{columnName}' holds a vector of {buffer.Length} values; the column's type promises {scratch.Length}.");
         ReadOnlySpan<T> values = buffer.GetValues();
         if (buffer.IsDense)
-        {
-            values.CopyTo(destination);
-            return;
-        }
-        destination.Clear();
+            return values;
+        scratch.Clear();
         ReadOnlySpan<int> indices = buffer.GetIndices();
         for (int i = 0; i < indices.Length; i++)
-            destination[indices[i]] = values[i];
+            scratch[indices[i]] = values[i];
+        return scratch;
     }
 }

@@ -3,17 +3,25 @@ namespace Microsoft.ML.CompactTransformer.Data;
 /// <summary>
 /// Collects images one after another when their number is not known in advance (a cursor), and
 /// decides the storage as it goes: bytes while every value seen is an integer in 0..255, floats from
-/// the first value that is not (earlier images are widened then, once).
+/// the first value that is not (earlier images are widened then, once). Float pixels must be finite: NaN or an
+/// infinity is refused as it is copied, naming the source column and row.
 /// </summary>
 internal sealed class ImageDatasetBuilder
 {
     private readonly int _imageSize;
+    private readonly string _columnName;
     private byte[]? _bytes;
     private float[]? _floats;
     private int[] _labels;
 
-    public ImageDatasetBuilder(int channels, int height, int width, long capacityHint = 0)
+    /// <param name="channels">Channels per image.</param>
+    /// <param name="height">Image height.</param>
+    /// <param name="width">Image width.</param>
+    /// <param name="capacityHint">Expected image count, when known.</param>
+    /// <param name="columnName">The column the pixels come from, for error messages.</param>
+    public ImageDatasetBuilder(int channels, int height, int width, long capacityHint = 0, string columnName = "pixels")
     {
+        _columnName = columnName;
         Channels = channels;
         Height = height;
         Width = width;
@@ -45,7 +53,8 @@ internal sealed class ImageDatasetBuilder
         _labels[Count++] = label;
     }
 
-    public void Add(ReadOnlySpan<float> pixels, int label)
+    /// <summary>Adds the image of source row <paramref name="row"/>; throws when a pixel is NaN or infinite.</summary>
+    public void Add(ReadOnlySpan<float> pixels, int label, long row)
     {
         CheckLength(pixels.Length);
         EnsureRoom();
@@ -59,9 +68,29 @@ internal sealed class ImageDatasetBuilder
         }
         else
         {
-            pixels.CopyTo(_floats.AsSpan(Count * _imageSize, _imageSize));
+            // The finiteness check rides on the copy: one pass, no extra buffer. Byte-valued images passed AllBytes,
+            // which no NaN or infinity does, so they need none.
+            Span<float> destination = _floats.AsSpan(Count * _imageSize, _imageSize);
+            for (int i = 0; i < pixels.Length; i++)
+            {
+                float value = pixels[i];
+                if (!float.IsFinite(value))
+                    throw NotFinite(value, i, row);
+                destination[i] = value;
+            }
         }
         _labels[Count++] = label;
+    }
+
+    private InvalidOperationException NotFinite(float value, int index, long row)
+    {
+        int plane = Height * Width;
+        int channel = index / plane, y = index % plane / Width, x = index % Width;
+        string text = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new InvalidOperationException(
+            $"Row {row} of column '{_columnName}' has pixel value {text} at index {index} (channel {channel}, y {y}, x {x}); " +
+            "pixels must be finite numbers. Repair or remove such rows (e.g. mlContext.Transforms.ReplaceMissingValues for NaN, " +
+            "or mlContext.Data.FilterRowsByMissingValues).");
     }
 
     public ImageDataset Build(IReadOnlyList<string> classNames)

@@ -17,12 +17,15 @@ public static class ImageFolderDatasetReader
     /// The class folder names in label order. When null, the subfolders sorted ordinally. Given, every
     /// subfolder must be in it; a class without a folder is allowed (a split that lacks it keeps the labels).
     /// </param>
+    /// <param name="maxDegreeOfParallelism">Files decoded at once; null for one per core.</param>
     public static ImageDataset Read(string root, int channels = 3, int? height = null, int? width = null,
-        IReadOnlyList<string>? classOrder = null)
+        IReadOnlyList<string>? classOrder = null, int? maxDegreeOfParallelism = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         if (channels is not (1 or 3))
             throw new ArgumentOutOfRangeException(nameof(channels), channels, "Images are read as 1 (grayscale) or 3 (RGB) channels.");
+        if (maxDegreeOfParallelism < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism, "At least one file must be decoded at a time.");
         if (height < 1 || width < 1)
             throw new ArgumentException($"Image height and width must be positive (got {height}, {width}).");
         if (!Directory.Exists(root))
@@ -69,7 +72,8 @@ public static class ImageFolderDatasetReader
         if ((long)size * files.Count > Array.MaxLength)
             throw new InvalidOperationException($"{files.Count} images of {channels}x{height}x{width} do not fit one in-memory array.");
         var pixels = new byte[size * files.Count];
-        Parallel.For(0, files.Count, i => ImagePixelConverter.ToPlanar(DecodeFile(files[i].Path), channels,
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism ?? -1 };
+        Parallel.For(0, files.Count, parallel, i => ImagePixelConverter.ToPlanar(DecodeFile(files[i].Path), channels,
             height.Value, width.Value, pixels.AsSpan(i * size, size)));
         int[] labels = files.Select(f => f.Label).ToArray();
         return ImageDataset.FromBytes(pixels, labels, channels, height.Value, width.Value, classNames);

@@ -63,13 +63,31 @@ internal static class PixelVectorShape
         string given = $"channels={Show(channels)}, height={Show(height)}, width={Show(width)}";
         if (candidates.Count == 0)
             throw new ArgumentException(
-                $"Column '{columnName}' holds vectors of {length} values, which is no C x H x W image for {given}. " +
-                "Give the image channels, height and width explicitly, or check the column (ExtractPixels output is C*H*W values).");
+                $"Column '{columnName}' holds vectors of {length} values, which is no C x H x W image for {given}: expected " +
+                $"{Expected(channels, height, width)}. Give the image channels, height and width that match the column, or check it " +
+                "(ExtractPixels output is C*H*W values).");
         if (candidates.Count > 1)
             throw new ArgumentException(
                 $"Column '{columnName}' holds vectors of {length} values, which fits several image shapes for {given} " +
                 $"({string.Join(", ", candidates.Select(s => $"{s.C}x{s.H}x{s.W}"))}). Give the channels, height and width explicitly.");
         return candidates[0];
+    }
+
+    /// <summary>The lengths that would fit what was given, in words.</summary>
+    private static string Expected(int? channels, int? height, int? width)
+    {
+        string Text(long v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return (channels, height, width) switch
+        {
+            ({ } c, { } h, { } w) => $"{c}x{h}x{w} = {Text((long)c * h * w)} values",
+            (null, { } h, { } w) => $"a multiple of {h}x{w} = {Text((long)h * w)} values",
+            ({ } c, { } h, null) => $"a multiple of {c}x{h} = {Text((long)c * h)} values",
+            ({ } c, null, { } w) => $"a multiple of {c}x{w} = {Text((long)c * w)} values",
+            ({ } c, null, null) => $"{c} times a square number (a {c}xHxH image)",
+            (null, { } h, null) => $"1 or 3 times a multiple of {h} (a Cx{h}xW image)",
+            (null, null, { } w) => $"1 or 3 times a multiple of {w} (a CxHx{w} image)",
+            (null, null, null) => "1 or 3 times a square number (a square grayscale or RGB image, e.g. 1x28x28 = 784 or 3x32x32 = 3072)",
+        };
     }
 
     private static string Show(int? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?";

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Collections.Specialized;
 using Microsoft.ML.CompactTransformer.Modeling;
 using TorchSharp;
@@ -18,42 +17,27 @@ public static class PyTorchCheckpoint
 
     /// <summary>
     /// Reads the tensors of a state_dict file, as float32 on the CPU. A "module." prefix (DataParallel) is
-    /// removed, and a dictionary that wraps the state_dict under "state_dict" or "model" is unwrapped.
+    /// removed, and a dictionary that wraps the state_dict under "state_dict" or "model" is unwrapped. The file is read
+    /// and checked in managed code (zip structure and CRCs, pickle, storage sizes, views) before any tensor is made.
     /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not a torch.save zip-pickle file, or is truncated or damaged; the message names the file and the problem.
+    /// </exception>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"PyTorch checkpoint '{path}' does not exist.", path);
-        Hashtable table;
-        try
-        {
-            table = PyTorchUnpickler.UnpickleStateDict(path);
-        }
-        catch (Exception e) when (e is not IOException)
-        {
-            throw new InvalidDataException($"'{path}' is not a PyTorch state_dict saved with torch.save (zip-pickle format): {e.Message}", e);
-        }
-        foreach (var wrapper in new[] { "state_dict", "model" })
-            if (table[wrapper] is Hashtable inner)
-                table = inner;
-
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in table)
-        {
-            if (entry.Value is not Tensor t)
-                continue; // e.g. a stored epoch number next to the weights
-            var key = (string)entry.Key;
-            result[key] = t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);
-        }
-        if (result.Count > 0 && result.Keys.All(k => k.StartsWith("module.", StringComparison.Ordinal)))
-            result = result.ToDictionary(kv => kv.Key["module.".Length..], kv => kv.Value, StringComparer.Ordinal);
-        return result;
+        var arrays = TorchSaveReader.Read(path);
+        if (arrays.Count > 0 && arrays.Keys.All(k => k.StartsWith("module.", StringComparison.Ordinal)))
+            arrays = arrays.ToDictionary(kv => kv.Key["module.".Length..], kv => kv.Value, StringComparer.Ordinal);
+        return arrays.ToDictionary(kv => kv.Key, kv => tensor(kv.Value.Data, kv.Value.Shape), StringComparer.Ordinal);
     }
 
     /// <summary>
     /// Copies the checkpoint at <paramref name="path"/> into <paramref name="network"/> (strict by default) and
     /// leaves every parameter trainable (except a sine embedding, which never is).
     /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a torch.save state_dict, or is truncated or damaged; the message names it.</exception>
     /// <exception cref="CheckpointMismatchException">The checkpoint does not fit; the message lists every offending key.</exception>
     public static CheckpointLoadReport Load(CctNetwork network, string path, CheckpointLoadOptions? options = null)
     {

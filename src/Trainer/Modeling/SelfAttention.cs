@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -6,9 +7,14 @@ namespace Microsoft.ML.CompactTransformer.Modeling;
 /// <summary>
 /// Multi-head self-attention of the original: <c>qkv</c> = Linear(d, 3d, no bias), heads of d/H,
 /// softmax(q k^T / sqrt(d/H)) over keys, attention dropout, <c>proj</c> = Linear(d, d) and dropout.
-/// The values may first be replaced by <c>beta * V + alpha * softmax_over_tokens(V)</c>; the product
-/// itself always runs through the fused scaled_dot_product_attention.
+/// The values may first be replaced by <c>beta * V + alpha * softmax_over_tokens(V)</c>.
 /// </summary>
+/// <remarks>
+/// Without attention dropout (evaluation, or a rate of 0) the product runs through the fused
+/// scaled_dot_product_attention. With dropout on the CPU it is spelled out (scores, softmax, dropout, weighted sum):
+/// libtorch's fused function then falls back to an unfused path of its own that cost about 25% more CPU time per
+/// layer for cct_2 on our machines (docs/PERFORMANCE.md). Both compute the original's attention.
+/// </remarks>
 public sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
     private readonly Linear qkv;
@@ -40,7 +46,10 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
         var q = parts[0];
         var k = parts[1];
         var v = mixing.Apply(parts[2], tokenDim: 2, AttentionScope.SelfAttention);
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, p: training ? attentionDropout : 0.0);
+        double dropout = training ? attentionDropout : 0.0;
+        var attended = dropout > 0 && x.device_type == DeviceType.CPU
+            ? nn.functional.dropout(q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(c / numHeads)).softmax(-1), dropout, training: true).matmul(v)
+            : nn.functional.scaled_dot_product_attention(q, k, v, p: dropout);
         var merged = attended.transpose(1, 2).reshape(b, n, c);
         return proj_drop.call(proj.call(merged)).MoveToOuterDisposeScope();
     }

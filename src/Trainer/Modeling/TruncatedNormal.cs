@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.CompactTransformer.Modeling;
@@ -16,8 +17,11 @@ public static class TruncatedNormal
         double lower = NormalCdf((a - mean) / std), upper = NormalCdf((b - mean) / std);
         tensor.uniform_(2 * lower - 1, 2 * upper - 1);
         tensor.erfinv_();
-        tensor.mul_(std * Math.Sqrt(2)).add_(mean);
-        tensor.clamp_(a, b);
+        // Explicit scalars, disposed after the calls: an implicit Scalar hands its raw handle to native code and is then
+        // unreachable, so a GC during the call could finalize (free) it while libtorch reads it.
+        using Scalar scale = std * Math.Sqrt(2), shift = mean, low = a, high = b;
+        tensor.mul_(scale).add_(shift);
+        tensor.clamp_(low, high);
         return tensor;
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 
 namespace Microsoft.ML.CompactTransformer.Onnx;
 
@@ -16,7 +15,8 @@ public static class ModelZipReader
     /// <param name="zipPath">A zip written by <c>mlContext.Model.Save</c> for a chain that contains the network's scoring transforms.</param>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="zipPath"/>.</exception>
     /// <exception cref="InvalidDataException">
-    /// The file is not a zip, holds no model exported by this library, or holds more than one; the message names the file.
+    /// The file is not a zip, is truncated or damaged (an entry fails its size or CRC-32 check), holds no model exported
+    /// by this library, or holds more than one; the message names the file.
     /// </exception>
     public static SavedCctModel Read(string zipPath)
     {
@@ -24,26 +24,16 @@ public static class ModelZipReader
         if (!File.Exists(zipPath))
             throw new FileNotFoundException($"There is no model zip at '{zipPath}'.", zipPath);
 
-        ZipArchive zip;
-        try
-        {
-            zip = ZipFile.OpenRead(zipPath);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"'{zipPath}' is not a zip file; expected a model saved with mlContext.Model.Save.", e);
-        }
-
-        using (zip)
+        using (var zip = UntrustedZip.Open(zipPath, "a model saved with mlContext.Model.Save"))
         {
             var found = new List<SavedCctModel>();
             var otherOnnx = new List<string>();
             var unreadable = new List<string>();
             foreach (var entry in zip.Entries)
             {
-                if (entry.Length == 0 || entry.Length > int.MaxValue)
+                if (entry.Length == 0)
                     continue;
-                byte[] bytes = ReadAll(entry);
+                byte[] bytes = zip.Read(entry); // every entry: a damaged zip is reported, whichever entry is hit
                 bool first = true;
                 foreach (int offset in PayloadOffsets(bytes))
                 {
@@ -95,13 +85,5 @@ public static class ModelZipReader
         if (bytes.Length >= 8 && BinaryPrimitives.ReadInt64LittleEndian(bytes) == bytes.Length - 8)
             yield return 8;
         yield return 0;
-    }
-
-    private static byte[] ReadAll(ZipArchiveEntry entry)
-    {
-        using var stream = entry.Open();
-        var bytes = new byte[entry.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
     }
 }

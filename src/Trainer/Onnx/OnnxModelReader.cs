@@ -13,6 +13,23 @@ public static class OnnxModelReader
     private const int FloatDataType = 1;
     private const int ExternalDataLocation = 1;
 
+    /// <summary>Reads and parses the ONNX model file at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not an ONNX model, is truncated, or holds an initializer that cannot be read; the message names the
+    /// file and the problem.
+    /// </exception>
+    public static OnnxModelContents ReadFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"There is no ONNX model at '{path}'.", path);
+        var info = new FileInfo(path);
+        if (info.Length > Array.MaxLength)
+            throw new InvalidDataException($"'{path}' is {info.Length} bytes long; ONNX models of more than 2 GB keep their weights outside and are not supported.");
+        return Read(File.ReadAllBytes(path), $"'{path}'");
+    }
+
     /// <summary>Parses <paramref name="model"/>, the bytes of an ONNX model file.</summary>
     /// <param name="model">The serialized <c>ModelProto</c>.</param>
     /// <param name="source">What the bytes are (e.g. a file name), for error messages; null for "The ONNX model".</param>
@@ -157,7 +174,14 @@ public static class OnnxModelReader
         if (dims.Any(d => d < 0))
             throw new InvalidDataException($"{what} has shape [{string.Join(", ", dims)}], with a negative dimension.");
 
-        long count = dims.Aggregate(1L, (a, d) => a * d);
+        // Dimensions come from the file: their product may overflow, and then it is not a shape any data can have.
+        long count = 1;
+        foreach (long d in dims)
+        {
+            if (d != 0 && count > long.MaxValue / sizeof(float) / d)
+                throw new InvalidDataException($"{what} has shape [{string.Join(", ", dims)}], with more elements than any file can hold.");
+            count *= d;
+        }
         float[] data;
         if (hasRaw)
         {

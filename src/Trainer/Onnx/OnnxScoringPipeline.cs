@@ -33,7 +33,16 @@ public static class OnnxScoringPipeline
     /// <param name="options">Column names and threading; null for the defaults.</param>
     /// <exception cref="ArgumentException">An argument is unusable; the message names it and what was expected.</exception>
     public static TransformerChain<ITransformer> Create(MLContext mlContext, DataViewSchema inputSchema, byte[] onnxModel,
-        string featureColumnName, IReadOnlyList<string> classNames, OnnxScoringOptions? options = null)
+        string featureColumnName, IReadOnlyList<string> classNames, OnnxScoringOptions? options = null) =>
+        Create(mlContext, inputSchema, onnxModel, featureColumnName, classNames, options, out _);
+
+    /// <summary>
+    /// <see cref="Create(MLContext, DataViewSchema, byte[], string, IReadOnlyList{string}, OnnxScoringOptions?)"/>, also
+    /// returning the temporary ONNX file the chain reads (<see cref="TempModelFiles"/>), for the caller to delete once it
+    /// has disposed the chain. A failure leaves no file and no ONNX Runtime session behind.
+    /// </summary>
+    internal static TransformerChain<ITransformer> Create(MLContext mlContext, DataViewSchema inputSchema, byte[] onnxModel,
+        string featureColumnName, IReadOnlyList<string> classNames, OnnxScoringOptions? options, out string modelFile)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -52,24 +61,36 @@ public static class OnnxScoringPipeline
         string name = Data.UnusedColumnName.For(inputSchema, index + ".className");
 
         var lookup = HashToClassName(mlContext, index, hash, hashNumber, classNames, out uint seed);
-        var estimator = mlContext.Transforms.ApplyOnnxModel(new OnnxOptions
-            {
-                ModelFile = TempModelFiles.Write(onnxModel),
-                InputColumns = new[] { featureColumnName },
-                OutputColumns = new[] { options.ScoreColumnName, index },
-                IntraOpNumThreads = options.IntraOpNumThreads,
-                InterOpNumThreads = options.InterOpNumThreads,
-            })
-            .Append(mlContext.Transforms.Conversion.Hash(HashOptions(hash, index, seed)))
-            .Append(mlContext.Transforms.Conversion.ConvertType(hashNumber, hash, DataKind.UInt32))
-            .Append(mlContext.Transforms.Conversion.MapValue(name, lookup, hashNumber))
-            .Append(mlContext.Transforms.Conversion.MapValueToKey(options.PredictedLabelColumnName, name,
-                keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByOccurrence, keyData: ClassNameView(mlContext, classNames)))
-            .Append(mlContext.Transforms.DropColumns(index, hash, hashNumber, name));
+        modelFile = TempModelFiles.Write(onnxModel);
+        TransformerChain<ITransformer>? chain = null;
+        try
+        {
+            var estimator = mlContext.Transforms.ApplyOnnxModel(new OnnxOptions
+                {
+                    ModelFile = modelFile,
+                    InputColumns = new[] { featureColumnName },
+                    OutputColumns = new[] { options.ScoreColumnName, index },
+                    IntraOpNumThreads = options.IntraOpNumThreads,
+                    InterOpNumThreads = options.InterOpNumThreads,
+                })
+                .Append(mlContext.Transforms.Conversion.Hash(HashOptions(hash, index, seed)))
+                .Append(mlContext.Transforms.Conversion.ConvertType(hashNumber, hash, DataKind.UInt32))
+                .Append(mlContext.Transforms.Conversion.MapValue(name, lookup, hashNumber))
+                .Append(mlContext.Transforms.Conversion.MapValueToKey(options.PredictedLabelColumnName, name,
+                    keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByOccurrence, keyData: ClassNameView(mlContext, classNames)))
+                .Append(mlContext.Transforms.DropColumns(index, hash, hashNumber, name));
 
-        var chain = estimator.Fit(EmptyFeatureView(mlContext, featureColumnName, featureSize));
-        CheckScore(chain.GetOutputSchema(inputSchema), options.ScoreColumnName, classNames);
-        return new TransformerChain<ITransformer>(chain.ToArray());
+            chain = new TransformerChain<ITransformer>(estimator.Fit(EmptyFeatureView(mlContext, featureColumnName, featureSize)).ToArray());
+            CheckScore(chain.GetOutputSchema(inputSchema), options.ScoreColumnName, classNames);
+            return chain;
+        }
+        catch
+        {
+            // The ONNX Runtime session lives in the fitted transformer: release it before its file.
+            chain?.Dispose();
+            TempModelFiles.Delete(modelFile);
+            throw;
+        }
     }
 
     private static HashingEstimator.ColumnOptions HashOptions(string output, string input, uint seed) =>

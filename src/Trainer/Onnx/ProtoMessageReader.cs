@@ -127,8 +127,11 @@ internal sealed class ProtoMessageReader
     private (int Offset, int Length) Window()
     {
         Expect(WireType.LengthDelimited);
+        // ReadLength casts the varint to int: a damaged one can come out negative, which would move the reader backwards.
         int length = _input!.ReadLength();
         int offset = (int)_input.Position;
+        if (length < 0)
+            throw Invalid($"field {Field} of {_message} at byte {offset} declares a negative length ({length})");
         if (length > _end - offset)
             throw new InvalidDataException(
                 $"{_source} is truncated: field {Field} of {_message} at byte {offset} declares {length} bytes, but only {_end - offset} remain.");

@@ -86,35 +86,81 @@ internal sealed class BestEpochTracker : IDisposable
         }
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote; <paramref name="network"/> gives the tensor shapes and device.</summary>
-    public void Load(BinaryReader reader, CctNetwork network)
+    /// <summary>What <see cref="Save"/> wrote, read and checked by <see cref="Read"/>, not yet loaded.</summary>
+    internal sealed class Saved
     {
-        int epoch = reader.ReadInt32();
-        double value = reader.ReadDouble();
-        BestEpoch = epoch > 0 ? epoch : null;
-        BestValue = epoch > 0 ? value : null;
-        EpochsWithoutImprovement = reader.ReadInt32();
-        int count = reader.ReadInt32();
+        public required CheckpointBinaryReader File { get; init; }
+        public required int BestEpoch { get; init; }
+        public required double BestValue { get; init; }
+        public required int EpochsWithoutImprovement { get; init; }
+        public required IReadOnlyList<(string Name, StoredTensor Tensor)> Weights { get; init; }
+    }
+
+    /// <summary>
+    /// Reads the file <see cref="Save"/> wrote and checks it against <paramref name="network"/> in managed code: sane
+    /// counters, and either no weights or exactly the network's, each of its type and shape.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated or damaged; the message names it.</exception>
+    public static Saved Read(string path, CctNetwork network)
+    {
+        var file = CheckpointBinaryReader.Open(path, "the early-stopping tracker's best epoch and weights");
+        int epoch = file.Int32("the best epoch");
+        double value = file.Double("the best value");
+        int withoutImprovement = file.Int32("the epochs without improvement");
+        int at = file.Position;
+        int count = file.Int32("the weight count");
         var live = network.state_dict();
-        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        // Update sets the best epoch and the weights together: one without the other is damage.
+        if (epoch < 0 || withoutImprovement < 0 || (epoch > 0) != (count > 0) || count != 0 && count != live.Count)
+            throw file.Damaged($"best epoch {epoch}, {withoutImprovement} epochs without improvement and {count} weights; " +
+                $"expected no best epoch and no weights, or a best epoch and the network's {live.Count} weights", at);
+        var weights = new List<(string, StoredTensor)>(count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
         {
-            string name = reader.ReadString();
-            if (!live.TryGetValue(name, out var like))
-                throw new InvalidDataException($"The checkpoint's best weights hold '{name}', which the network does not have.");
+            at = file.Position;
+            string name = file.String($"the name of weight {i}");
+            if (!live.TryGetValue(name, out var like) || !seen.Add(name))
+                throw file.Damaged($"weight '{name}' is {(seen.Contains(name) ? "listed twice" : "not one of the network's")}", at);
+            var stored = file.Tensor($"weight '{name}'");
+            if (!stored.Fits(like))
+                throw file.Damaged($"weight '{name}' is {stored}; the network's is {StoredTensor.Describe(like.dtype, like.shape)}", stored.RecordOffset);
+            weights.Add((name, stored));
+        }
+        file.ExpectEnd($"{count} weights");
+        return new Saved { File = file, BestEpoch = epoch, BestValue = value, EpochsWithoutImprovement = withoutImprovement, Weights = weights };
+    }
+
+    /// <summary>Takes over what <see cref="Read"/> read; <paramref name="network"/> gives the device.</summary>
+    public void Load(Saved saved, CctNetwork network)
+    {
+        BestEpoch = saved.BestEpoch > 0 ? saved.BestEpoch : null;
+        BestValue = saved.BestEpoch > 0 ? saved.BestValue : null;
+        EpochsWithoutImprovement = saved.EpochsWithoutImprovement;
+        var live = network.state_dict();
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var stream = new MemoryStream(saved.File.Bytes, writable: false);
+        using var reader = new BinaryReader(stream);
+        foreach (var (name, stored) in saved.Weights)
+        {
+            // The record was checked against this tensor's type and shape: TorchSharp reads exactly its bytes.
+            stream.Position = stored.RecordOffset;
+            var like = live[name];
             var cpu = zeros(like.shape, like.dtype, CPU);
             TorchSharp.TensorExtensionMethods.Load(cpu, reader);
             weights[name] = cpu.to(like.device).DetachFromDisposeScope();
             if (!ReferenceEquals(weights[name], cpu))
                 cpu.Dispose();
         }
-        Replace(count > 0 ? weights : null);
+        Replace(weights.Count > 0 ? weights : null);
     }
 
     private static Dictionary<string, Tensor> Snapshot(CctNetwork network)
     {
+        // Under no_grad a clone is already detached; a detach() in between would be one more handle per weight that nothing disposes.
         using var noGrad = no_grad();
-        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal);
+        return network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope(), StringComparer.Ordinal);
     }
 
     private void Replace(Dictionary<string, Tensor>? weights)

@@ -26,9 +26,12 @@ internal static class CctPredictor
         MixedPrecision precision = MixedPrecision.None) =>
         Predict(network, data, normalization, batchSize, softmax: true, precision);
 
-    /// <summary>Mean cross-entropy, top-1 and top-5 accuracy of <paramref name="network"/> on <paramref name="data"/>.</summary>
-    public static EvaluationMetrics Evaluate(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize,
-        MixedPrecision precision = MixedPrecision.None)
+    /// <summary>
+    /// Mean cross-entropy, top-1 and top-5 accuracy of <paramref name="network"/> on <paramref name="data"/>; null when
+    /// <paramref name="cancellationToken"/> stopped the pass between two batches.
+    /// </summary>
+    public static EvaluationMetrics? Evaluate(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize = DefaultBatchSize,
+        MixedPrecision precision = MixedPrecision.None, CancellationToken cancellationToken = default)
     {
         if (data.Count == 0)
             return new EvaluationMetrics(0, double.NaN, double.NaN, double.NaN);
@@ -44,7 +47,9 @@ internal static class CctPredictor
             top1.add_(logits.argmax(1).eq(labels).sum());
             var (_, best) = logits.topk(k, dim: 1);
             top5.add_(best.eq(labels.unsqueeze(1)).sum());
-        });
+        }, cancellationToken);
+        if (cancellationToken.IsCancellationRequested)
+            return null;
         double n = data.Count;
         return new EvaluationMetrics(data.Count, DeviceScalars.Read(lossSum) / n, DeviceScalars.Read(top1) / n, DeviceScalars.Read(top5) / n);
     }
@@ -62,9 +67,9 @@ internal static class CctPredictor
         return result;
     }
 
-    /// <summary>Calls <paramref name="onBatch"/>(logits, labels, index of the batch's first image) for consecutive batches.</summary>
+    /// <summary>Calls <paramref name="onBatch"/>(logits, labels, index of the batch's first image) for consecutive batches, until cancelled.</summary>
     private static void ForEachBatch(CctNetwork network, ImageDataset data, PixelNormalization normalization, int batchSize,
-        MixedPrecision precision, Action<Tensor, Tensor, int> onBatch)
+        MixedPrecision precision, Action<Tensor, Tensor, int> onBatch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -84,7 +89,7 @@ internal static class CctPredictor
                 ? new BatchLoader(data, size, normalization, device)
                 : new DeviceBatchStream(data, size, normalization, device);
             batches.Begin(Enumerable.Range(0, data.Count).ToArray(), random: null);
-            for (int start = 0; start < data.Count; start += size)
+            for (int start = 0; start < data.Count && !cancellationToken.IsCancellationRequested; start += size)
             {
                 using var scope = NewDisposeScope();
                 var (images, labels, _) = batches.Next();

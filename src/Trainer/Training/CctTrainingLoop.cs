@@ -200,11 +200,18 @@ internal sealed class CctTrainingLoop
                     onStep(new StepProgress(epoch + 1, settings.Epochs, stepInEpoch, stepsPerEpoch, runningLoss, learningRate));
                 }
             }
+            // Cancelled in the epoch's last step: return now rather than after a validation pass (the epoch, trained but not
+            // evaluated, is not recorded, as a part-trained one is not).
+            if (cancellationToken.IsCancellationRequested)
+                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             double trainLoss = DeviceScalars.Read(lossSum) / train.Count;
             double trainAccuracy = DeviceScalars.Read(correct) / train.Count;
 
-            var evaluation = validation is null ? null : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, settings.MixedPrecision);
+            var evaluation = validation is null ? null
+                : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, settings.MixedPrecision, cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
+                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
             var metrics = new EpochMetrics
             {
                 Epoch = epoch + 1,
