@@ -37,7 +37,18 @@ internal static class FixtureParity
                 }
                 foreach (var fixture in fixtures)
                 {
-                    foreach (var (check, diff, bound) in Checks(fixture, device, tolerance))
+                    IEnumerable<(string Check, double Diff, double Bound)> checks;
+                    try
+                    {
+                        checks = Checks(fixture, device, tolerance);
+                    }
+                    catch (Exception e)
+                    {
+                        // A fixture that cannot run is a failed check, reported, and the others still run.
+                        Console.WriteLine($"PARITY {mode} {fixture.Name}: EXCEPTION {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+                        checks = [("exception", double.PositiveInfinity, 0)];
+                    }
+                    foreach (var (check, diff, bound) in checks)
                     {
                         bool pass = diff <= bound;
                         if (mode == "fp32")

@@ -29,21 +29,33 @@ internal static class StepTiming
         using var csv = new Csv(arguments.OptionalText("csv"), "impl", "model", "peer_config", "device", "precision", "optimizer", "batch", "steps",
             "median_step_ms", "pipelined_step_ms", "imgs_per_s", "first_loss", "final_loss");
         Console.WriteLine($"[ours] device {TrainingDevices.Describe(device)}; TF32 matmul={backends.cuda.matmul.allow_tf32} cudnn={backends.cudnn.allow_tf32}");
+        int failures = 0;
         foreach (string model in models)
         {
             foreach (var mode in modes)
             {
                 int steps = stepsOverride > 0 ? stepsOverride : model.StartsWith("cct_7", StringComparison.Ordinal) ? 20 : 50;
-                var r = Time(model, mode, device, batch, steps);
                 string peer = PeerConfig(model);
                 string impl = $"ours-{mode.Name}";
+                Timing r;
+                try
+                {
+                    r = Time(model, mode, device, batch, steps);
+                }
+                catch (Exception e) when (e is not ArgumentException)
+                {
+                    // Report and go on with the other configurations, as torch_peer.py does.
+                    Console.WriteLine($"[ours] EXCEPTION in {impl} {peer}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+                    failures++;
+                    continue;
+                }
                 Console.WriteLine($"RESULT {impl} {peer}: median_step_ms={r.MedianMs:F3} imgs_per_s={batch * 1000 / r.MedianMs:F0} pipelined_step_ms={r.PipelinedMs:F3} " +
                     $"first_step_ms={r.FirstMs:F1} first_loss={r.FirstLoss:F4} final_loss={r.FinalLoss:F4}");
                 csv.Row(impl, model, peer, TrainingDevices.Describe(device), mode.Precision, mode.Flat ? "flat" : "loop", batch, steps,
                     r.MedianMs, r.PipelinedMs, batch * 1000 / r.MedianMs, r.FirstLoss, r.FinalLoss);
             }
         }
-        return 0;
+        return failures == 0 ? 0 : 1;
     }
 
     // torch_peer.py names its twins by size and attention path; ours use SDPA for standard attention.
