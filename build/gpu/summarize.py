@@ -151,6 +151,13 @@ def fm_section(work, out, cpu_reference, lines):
         verdict = abs(mean_gpu - mean_cpu) <= 0.5
         lines.append(f"| mean | {fmt(mean_cpu)} | {fmt(mean_gpu)} | {fmt(mean_gpu - mean_cpu)} | |")
         lines += ["", f"Within half a point of the CPU: {'PASS' if verdict else 'FAIL'}"]
+        if len(same) > 1:
+            # How much the comparison can say: the seeds' own spread, and the standard error of the difference of means.
+            sd_cpu = statistics.stdev(c[s][1] for s in same)
+            sd_gpu = statistics.stdev(g[s][1] for s in same)
+            se = (sd_cpu ** 2 / len(same) + sd_gpu ** 2 / len(same)) ** 0.5
+            lines.append(f"(sd over seeds: CPU {fmt(sd_cpu)}, GPU {fmt(sd_gpu)}; standard error of the difference {fmt(se)}; "
+                         f"difference / SE = {fmt((mean_gpu - mean_cpu) / se if se > 0 else float('nan'))})")
     else:
         lines += ["", "No CPU reference for these seeds and epochs."]
     lines.append("")
