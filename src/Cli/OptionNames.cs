@@ -3,7 +3,7 @@ using Microsoft.ML.CompactTransformer.Training;
 
 namespace Microsoft.ML.CompactTransformer.Cli;
 
-/// <summary>The command-line spellings of the attention variants, scopes and devices (kebab case), both ways.</summary>
+/// <summary>The command-line spellings of the attention variants, scopes, devices and precisions (kebab case), both ways.</summary>
 internal static class OptionNames
 {
     public static readonly IReadOnlyDictionary<string, AttentionVariant> Attention = new Dictionary<string, AttentionVariant>(StringComparer.OrdinalIgnoreCase)
@@ -28,6 +28,12 @@ internal static class OptionNames
         ["auto"] = TrainingDevice.Auto,
         ["cpu"] = TrainingDevice.Cpu,
         ["cuda"] = TrainingDevice.Cuda,
+    };
+
+    public static readonly IReadOnlyDictionary<string, MixedPrecision> Precision = new Dictionary<string, MixedPrecision>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["fp32"] = MixedPrecision.None,
+        ["bf16"] = MixedPrecision.BFloat16,
     };
 
     public static string Of(AttentionVariant variant) => Attention.First(kv => kv.Value == variant).Key;

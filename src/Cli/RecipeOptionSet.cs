@@ -50,6 +50,14 @@ internal sealed class RecipeOptionSet
         CustomParser = r => CctCommandLine.ParseName(r, OptionNames.Device, "--device"),
     };
 
+    private readonly Option<MixedPrecision> precision = new("--precision")
+    {
+        Description = "Number format of the forward pass: fp32, or bf16 autocast with float32 weights (for CUDA) (default: fp32).",
+        HelpName = string.Join("|", OptionNames.Precision.Keys),
+        DefaultValueFactory = _ => MixedPrecision.None,
+        CustomParser = r => CctCommandLine.ParseName(r, OptionNames.Precision, "--precision"),
+    };
+
     private readonly Option<AttentionVariant> attention = new("--attention")
     {
         Description = "Attention variant (default: standard).",
@@ -76,7 +84,7 @@ internal sealed class RecipeOptionSet
         Option[] options =
         [
             architecture, recipe, epochs, batchSize, learningRate, weightDecay, labelSmoothing, warmupEpochs, warmupStartLr, minLr,
-            cropPadding, noFlip, mean, std, seed, threads, device,
+            cropPadding, noFlip, mean, std, seed, threads, device, precision,
         ];
         foreach (var option in withAttention ? [.. options, attention, alpha, beta, scope] : options)
             command.Options.Add(option);
@@ -102,6 +110,7 @@ internal sealed class RecipeOptionSet
         Seed = parse.GetValue(seed),
         Threads = parse.GetValue(threads),
         Device = parse.GetValue(device),
+        Precision = parse.GetValue(precision),
         Attention = withAttention ? parse.GetValue(attention) : AttentionVariant.Standard,
         Alpha = withAttention ? parse.GetValue(alpha) : null,
         Beta = withAttention ? parse.GetValue(beta) : null,

@@ -73,6 +73,8 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
         var (alpha, beta) = AttentionVariantWeights.Resolve(options.Attention, options.Alpha, options.Beta);
         // Every other setting is checked now too, so that a bad one fails before the data is read.
         TrainingSettingsFrom(options, alpha, beta).Validate();
+        // Before any data is read: a Cuda request on a machine without CUDA fails at once, naming this option.
+        var device = TrainingDevices.Resolve(options.Device, $"{nameof(CompactTransformerOptions)}.{nameof(CompactTransformerOptions.Device)}");
         var preset = options.CustomArchitecture ?? CctPresets.Get(options.Architecture);
         var kind = FeatureColumnKinds.Of(trainData.Schema[options.FeatureColumnName].Type)!.Value;
         bool imageColumn = kind is FeatureColumnKind.Image or FeatureColumnKind.EncodedImage;
@@ -111,7 +113,7 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             : new PixelNormalization(options.PixelScale, PerChannel(options.Mean, 0, train.Channels, "Mean"), PerChannel(options.Std, 1, train.Channels, "Std"));
         var settings = TrainingSettingsFrom(options, alpha, beta) with { Normalization = normalization };
         var progress = new Progress(options);
-        var result = new CctTrainingLoop(network, settings).Run(train, validation, progress, cancellationToken);
+        var result = new CctTrainingLoop(network, settings, device).Run(train, validation, progress, cancellationToken);
         network.to(torch.CPU); // the export reads the weights on the CPU
         return CompactTransformerModelBuilder.Build(mlContext, trainData.Schema, options.FeatureColumnName, network, train.ClassNames,
             result.Normalization, result.History, options.ScoreColumnName, options.PredictedLabelColumnName, options.LabelColumnName);
@@ -153,6 +155,8 @@ public sealed class CompactTransformerEstimator : IEstimator<CompactTransformerM
             Seed = o.Seed,
             Threads = o.NumberOfThreads,
             Device = o.Device,
+            MixedPrecision = o.MixedPrecision,
+            FlatOptimizer = o.FlatOptimizer,
             EarlyStoppingMetric = o.EarlyStoppingMetric,
             EarlyStoppingPatience = o.EarlyStoppingPatience,
             EarlyStoppingMinDelta = o.EarlyStoppingMinDelta,

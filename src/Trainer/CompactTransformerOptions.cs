@@ -140,8 +140,23 @@ public sealed class CompactTransformerOptions
     /// <summary>Largest stochastic-depth (drop-path) rate; null takes the recipe's, or the architecture's.</summary>
     public double? StochasticDepth;
 
-    /// <summary>Where training runs: Auto takes CUDA when a CUDA libtorch and a GPU are present, else the CPU.</summary>
+    /// <summary>
+    /// Where training runs: Auto takes CUDA when a CUDA libtorch and a GPU are present and falls back to the CPU
+    /// otherwise; Cuda insists (Fit throws, before reading any data, when CUDA is not available); Cpu never uses a GPU.
+    /// </summary>
     public TrainingDevice Device = TrainingDevice.Auto;
+
+    /// <summary>
+    /// Number format of the forward pass: None (float32, the default) or BFloat16 (autocast with float32 master weights,
+    /// about twice the matrix throughput on recent GPUs; meant for CUDA).
+    /// </summary>
+    public MixedPrecision MixedPrecision = MixedPrecision.None;
+
+    /// <summary>
+    /// Keeps parameters, gradients and AdamW's moments in one flat buffer so that an optimizer step is a few kernels
+    /// (same results, same checkpoints); null (default) turns it on for CUDA and off for the CPU.
+    /// </summary>
+    public bool? FlatOptimizer;
 
     /// <summary>
     /// With validation data, the metric that picks the epoch whose weights the model keeps (also when Fit is cancelled

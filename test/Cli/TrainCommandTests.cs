@@ -124,6 +124,7 @@ public sealed class TrainCommandTests : IDisposable
         { ["--data", "{tree}", "--channels", "1", "--mean", "0.1,0.2"], ["--mean", "2 values", "1 channel"] },
         { ["--data", "{tree}", "--std", "0"], ["--std", "positive"] },
         { ["--data", "{tree}", "--device", "gpu"], ["'gpu'", "--device", "auto, cpu, cuda"] },
+        { ["--data", "{tree}", "--precision", "fp16"], ["'fp16'", "--precision", "fp32, bf16"] },
         { ["--data", "{tree}", "--alpha", "0.5"], ["--alpha 0.5", "standard"] },
         { ["--data", "{tree}", "--resume", "no-such-run"], ["--resume", "no-such-run"] },
     };
@@ -142,6 +143,22 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Device_cuda_without_cuda_fails_at_once_naming_the_option_and_auto_says_it_fell_back()
+    {
+        Native.TorchRuntime.EnsureInitialized();
+        if (TorchSharp.torch.cuda.is_available())
+            return; // a CUDA machine has nothing to refuse
+        string outdir = temp.File("run");
+        var refused = CliRunner.Run(["train", "--data", "no-such-folder", "--device", "cuda", "--output", outdir]);
+        // The device is checked before the data: the missing folder is not what it complains about.
+        CliRunner.AssertUsageError(refused, "--device asks for Cuda", "CUDA is not available", "Set --device to Auto");
+
+        var auto = CliRunner.Run(["train", .. TrainingFixture.FastFlags(epochs: 1), "--device", "auto", "--precision", "fp32", "--output", outdir]);
+        Assert.True(auto.ExitCode == 0, auto.Error);
+        Assert.Contains("device cpu (auto: CUDA is not available)", auto.Output);
+    }
+
+    [Fact]
     public void Help_lists_the_data_recipe_and_checkpoint_options()
     {
         var result = CliRunner.Run("train", "--help");
@@ -149,7 +166,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         foreach (var option in new[] { "--data", "--idx", "--validation-fraction", "--architecture", "--recipe", "--epochs", "--batch-size", "--lr",
                      "--weight-decay", "--label-smoothing", "--warmup-epochs", "--warmup-start-lr", "--min-lr", "--crop-padding", "--no-flip",
-                     "--mean", "--std", "--seed", "--threads", "--device", "--attention", "--alpha", "--beta", "--scope",
+                     "--mean", "--std", "--seed", "--threads", "--device", "--precision", "--attention", "--alpha", "--beta", "--scope",
                      "--checkpoint-every", "--resume", "--output" })
             Assert.Contains(option, result.Output);
     }

@@ -74,10 +74,56 @@ public class CctTrainingLoopTests(ITestOutputHelper output)
             r.History.Epochs.SelectMany(e => new[] { e.TrainLoss, e.TrainAccuracy, e.ValidationLoss!.Value, e.ValidationTop1!.Value }).ToArray();
     }
 
-    private static (TrainingResult Result, float[] Weights) TrainFresh(TrainingSettings settings)
+    [Fact]
+    public void OnTheCpuBatchesAreAssembledImageByImageAndTheOptimizerIsPerParameter()
     {
         using var network = QuadrantImages.TinyNetwork(seed: 3);
-        var result = new CctTrainingLoop(network, settings).Run(Train, Validation);
+        var result = new CctTrainingLoop(network, Quick with { Epochs = 1, RandomCropPadding = 1, Device = TrainingDevice.Cpu }).Run(Train, null);
+        Assert.Equal("cpu", result.Device);
+        Assert.False(result.BatchesOnDevice);
+    }
+
+    [Fact]
+    public void TheDevicePipelineTrainsBitwiseLikeThePerImagePath()
+    {
+        // Crop and flip as tensor ops on the device, fed from chunks, must not change a single bit of a CPU run,
+        // nor must the flat optimizer change more than rounding: the CUDA path is the same training.
+        var settings = Quick with { Epochs = 2, RandomCropPadding = 1, HorizontalFlip = true, Seed = 11 };
+        var (perImage, perImageWeights) = TrainFresh(settings);
+        var (onDevice, onDeviceWeights) = TrainFresh(settings, batchesOnDevice: true);
+        Assert.False(perImage.BatchesOnDevice);
+        Assert.True(onDevice.BatchesOnDevice);
+        Assert.Equal(perImageWeights, onDeviceWeights);
+        Assert.Equal(perImage.History.Epochs.Select(e => e.TrainLoss), onDevice.History.Epochs.Select(e => e.TrainLoss));
+
+        var (flat, flatWeights) = TrainFresh(settings with { FlatOptimizer = true }, batchesOnDevice: true);
+        double worst = perImageWeights.Zip(flatWeights, (a, b) => Math.Abs(a - b) / (Math.Abs(a) + 1e-3)).Max();
+        Assert.True(worst < 1e-4, $"flat optimizer moved a weight by {worst:E2} (relative)");
+        Assert.Equal(perImage.History.Epochs[^1].ValidationTop1!.Value, flat.History.Epochs[^1].ValidationTop1!.Value, 2);
+    }
+
+    [Fact]
+    public void TheDevicePathDisposesEveryTensorItCreates()
+    {
+        // Batches from chunks, the flat optimizer, bfloat16 autocast, clipping and validation: nothing outlives the run.
+        using var network = QuadrantImages.TinyNetwork(seed: 3);
+        var settings = Quick with
+        {
+            Epochs = 2, RandomCropPadding = 1, HorizontalFlip = true, FlatOptimizer = true, MixedPrecision = MixedPrecision.BFloat16,
+            GradientClipNorm = 1, EarlyStoppingMetric = EarlyStoppingMetric.ValidationTop1,
+        };
+        var statistics = TorchSharp.DisposeScopeManager.Statistics;
+        long before = statistics.ThreadTotalLiveCount;
+        var result = new CctTrainingLoop(network, settings) { BatchesOnDevice = true }.Run(Train, Validation);
+        Assert.True(result.BatchesOnDevice);
+        // The count is this thread's: tests on other threads do not change it.
+        Assert.Equal(before, statistics.ThreadTotalLiveCount);
+    }
+
+    private static (TrainingResult Result, float[] Weights) TrainFresh(TrainingSettings settings, bool? batchesOnDevice = null)
+    {
+        using var network = QuadrantImages.TinyNetwork(seed: 3);
+        var result = new CctTrainingLoop(network, settings) { BatchesOnDevice = batchesOnDevice }.Run(Train, Validation);
         var weights = network.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
         return (result, weights);
     }

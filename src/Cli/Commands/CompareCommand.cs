@@ -34,13 +34,14 @@ internal static class CompareCommand
             throw new CommandLineException($"--variants lists a variant twice: {a.Variants}.");
         if (a.Seeds < 1)
             throw new CommandLineException($"--seeds must be at least 1 (got {a.Seeds}).");
+        string device = TrainerOptionsFactory.Device(a.Recipe);
         var data = DatasetLoader.Load(a.Data, a.Recipe.Seed);
         if (data.Validation is null)
             throw new CommandLineException("compare needs validation images: a test/ (or t10k-*) split, or --validation-fraction F.");
         var options = TrainerOptionsFactory.Create(a.Recipe, data);
         int epochs = TrainerOptionsFactory.Epochs(options);
 
-        output.WriteLine($"Comparing {string.Join(", ", variants)} x {a.Seeds} seed(s) with {a.Recipe.Architecture} on {data.Description}");
+        output.WriteLine($"Comparing {string.Join(", ", variants)} x {a.Seeds} seed(s) with {a.Recipe.Architecture} on {data.Description}; device {device}");
         var result = TrainingDisplay.Run(output, reporter =>
         {
             options.StepCallback = reporter.Step;

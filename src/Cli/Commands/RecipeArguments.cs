@@ -60,6 +60,9 @@ internal sealed record RecipeArguments
     /// <summary>Where training runs.</summary>
     public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
 
+    /// <summary>Number format of the forward pass.</summary>
+    public MixedPrecision Precision { get; init; }
+
     /// <summary>The attention variant to train.</summary>
     public AttentionVariant Attention { get; init; } = AttentionVariant.Standard;
 

@@ -32,6 +32,7 @@ internal static class SearchCommand
             throw new CommandLineException($"--max-trials must be at least 1 (got {a.MaxTrials}).");
         if (!Tuners.Contains(a.Tuner))
             throw new CommandLineException($"'{a.Tuner}' is not a valid --tuner value; expected one of: {string.Join(", ", Tuners)}.");
+        string device = TrainerOptionsFactory.Device(a.Recipe);
         var data = DatasetLoader.Load(a.Data, a.Recipe.Seed);
         if (data.Validation is null)
             throw new CommandLineException("search needs validation images: a test/ (or t10k-*) split, or --validation-fraction F.");
@@ -42,7 +43,7 @@ internal static class SearchCommand
         var trainView = ImageDatasetDataView.ToDataView(ml, data.Train);
         var validationView = ImageDatasetDataView.ToDataView(ml, data.Validation);
         Directory.CreateDirectory(a.Output);
-        output.WriteLine($"Searching ({a.Tuner}, up to {epochs} epoch(s) a trial, {a.TimeBudget} s) on {data.Description}");
+        output.WriteLine($"Searching ({a.Tuner}, up to {epochs} epoch(s) a trial, {a.TimeBudget} s) on {data.Description}; device {device}");
         var result = TrainingDisplay.Run(output, reporter =>
         {
             options.StepCallback = reporter.Step;

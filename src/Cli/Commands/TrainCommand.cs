@@ -30,6 +30,7 @@ internal static class TrainCommand
         if (a.LogEvery < 0)
             throw new CommandLineException($"--log-every must be 0 (epoch lines only) or more (got {a.LogEvery}).");
         string? resume = a.Resume is null ? null : ResumeFolder(a.Resume);
+        string device = TrainerOptionsFactory.Device(a.Recipe);
         var data = DatasetLoader.Load(a.Data, a.Recipe.Seed);
         var options = TrainerOptionsFactory.Create(a.Recipe, data);
         Directory.CreateDirectory(a.Output);
@@ -47,7 +48,7 @@ internal static class TrainCommand
         var ml = new MLContext(options.Seed);
         var trainView = ImageDatasetDataView.ToDataView(ml, data.Train);
         var validationView = data.Validation is null ? null : ImageDatasetDataView.ToDataView(ml, data.Validation);
-        output.WriteLine($"Training {a.Recipe.Architecture} on {data.Description}");
+        output.WriteLine($"Training {a.Recipe.Architecture} on {data.Description}; device {device}");
         using var model = TrainingDisplay.Run(output, reporter =>
         {
             options.StepCallback = reporter.Step;

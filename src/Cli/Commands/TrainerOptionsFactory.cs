@@ -63,11 +63,30 @@ internal static class TrainerOptionsFactory
             Seed = a.Seed,
             NumberOfThreads = a.Threads,
             Device = a.Device,
+            MixedPrecision = a.Precision,
             Attention = a.Attention,
             Alpha = a.Alpha,
             Beta = a.Beta,
             AttentionScope = mixing.Scope,
         };
+    }
+
+    /// <summary>
+    /// The device <c>--device</c> resolves to, as a short name with the reason when auto fell back to the CPU; checked
+    /// before any data is read, so that <c>--device cuda</c> without CUDA fails at once.
+    /// </summary>
+    public static string Device(RecipeArguments a)
+    {
+        try
+        {
+            var device = TrainingDevices.Resolve(a.Device, "--device");
+            string name = TrainingDevices.Describe(device);
+            return a.Device == TrainingDevice.Auto && device.type == TorchSharp.DeviceType.CPU ? $"{name} (auto: CUDA is not available)" : name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CommandLineException(e.Message);
+        }
     }
 
     /// <summary>The epochs a run of these options trains: the flag's, else the recipe's.</summary>

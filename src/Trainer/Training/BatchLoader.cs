@@ -1,28 +1,37 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML.CompactTransformer.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.CompactTransformer.Training;
 
 /// <summary>
 /// Turns index lists into (normalised images, labels) tensors on the training device. Pixels are copied
-/// straight into one reused CPU tensor (no per-batch managed buffer), augmented there in raw pixel values,
-/// moved to the device and normalised there.
+/// straight into one reused CPU tensor (no per-batch managed buffer), augmented there in raw pixel values
+/// image by image, moved to the device and normalised there. The CPU path of training, and the CUDA path for the
+/// augmentations only the CPU does (policies, erasing, mixing); <see cref="DeviceBatchStream"/> is the other.
 /// </summary>
-internal sealed class BatchLoader : IDisposable
+/// <remarks>
+/// Off the CPU, each batch goes through page-locked memory with a non-blocking copy, so the transfer neither waits
+/// for the device nor makes it wait for the host (libtorch keeps the page-locked block until the copy is done).
+/// </remarks>
+internal sealed class BatchLoader : IBatchSource
 {
     private readonly ImageDataset data;
     private readonly IReadOnlyList<ImageAugmentation> augmentations;
     private readonly MixupCutMix? mixing;
     private readonly float[] ownWeights;
-    private readonly Device device;
     private readonly Tensor pixels;
     private readonly Tensor labels;
     private readonly Tensor multipliers;
     private readonly Tensor offsets;
+    private readonly bool pinned;
+    private int[]? order;
+    private Random? passRandom;
+    private int position;
 
     /// <param name="data">Images to read.</param>
-    /// <param name="capacity">Largest batch that will be asked for.</param>
+    /// <param name="capacity">Largest batch that will be asked for (the batch size of <see cref="Next"/>).</param>
     /// <param name="normalization">Applied to every batch.</param>
     /// <param name="device">Where the returned tensors live.</param>
     /// <param name="augmentations">Per-image transforms, applied when <see cref="Load"/> gets a random source.</param>
@@ -32,17 +41,19 @@ internal sealed class BatchLoader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(normalization);
+        ArgumentNullException.ThrowIfNull(device);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         this.data = data;
-        this.device = device;
+        Device = device;
         this.augmentations = augmentations ?? [];
         this.mixing = mixing;
         ownWeights = new float[mixing is null ? 0 : capacity];
         Capacity = capacity;
+        pinned = device.type == DeviceType.CUDA;
         // Long-lived: kept out of whatever dispose scope the caller is in.
         using var scope = NewDisposeScope();
-        pixels = empty([capacity, data.Channels, data.Height, data.Width], ScalarType.Float32).DetachFromDisposeScope();
-        labels = empty([capacity], ScalarType.Int64).DetachFromDisposeScope();
+        pixels = empty([capacity, data.Channels, data.Height, data.Width], ScalarType.Float32, CPU).DetachFromDisposeScope();
+        labels = empty([capacity], ScalarType.Int64, CPU).DetachFromDisposeScope();
         var (m, o) = normalization.ToTensors(data.Channels, device);
         multipliers = m.DetachFromDisposeScope();
         offsets = o.DetachFromDisposeScope();
@@ -50,6 +61,32 @@ internal sealed class BatchLoader : IDisposable
 
     /// <summary>Largest batch this loader holds.</summary>
     public int Capacity { get; }
+
+    /// <inheritdoc />
+    public int BatchSize => Capacity;
+
+    /// <inheritdoc />
+    public Device Device { get; }
+
+    /// <inheritdoc />
+    public void Begin(int[] order, Random? random)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        this.order = order;
+        passRandom = random;
+        position = 0;
+    }
+
+    /// <inheritdoc />
+    public (Tensor Images, Tensor Labels, Tensor? OwnWeights) Next()
+    {
+        if (order is null || position >= order.Length)
+            throw new InvalidOperationException("No batch left: call Begin for a new pass.");
+        int n = Math.Min(Capacity, order.Length - position);
+        var batch = Load(order.AsSpan(position, n), passRandom);
+        position += n;
+        return batch;
+    }
 
     /// <summary>
     /// Loads the images at <paramref name="indices"/>: returns (B, C, H, W) normalised float32 images, (B)
@@ -79,12 +116,16 @@ internal sealed class BatchLoader : IDisposable
         if (random is not null && mixing is not null)
         {
             mixing.Apply(pixelSpan, n, data.Channels, data.Height, data.Width, ownWeights, random);
-            weights = tensor(ownWeights.AsSpan(0, n).ToArray(), ScalarType.Float32).to(device);
+            weights = ToDevice(tensor(ownWeights.AsSpan(0, n).ToArray(), ScalarType.Float32, CPU));
         }
-        var raw = pixels.narrow(0, 0, n).to(device);
+        var raw = ToDevice(pixels.narrow(0, 0, n));
         var images = PixelNormalization.Apply(raw, multipliers, offsets);
-        return (images, labels.narrow(0, 0, n).to(device), weights);
+        return (images, ToDevice(labels.narrow(0, 0, n)), weights);
     }
+
+    // The reused CPU buffers are overwritten by the next batch, so what leaves them is always a copy: a page-locked one
+    // for a non-blocking transfer to CUDA, or the device copy itself.
+    private Tensor ToDevice(Tensor cpu) => pinned ? cpu.pin_memory().to(Device, non_blocking: true) : cpu.to(Device);
 
     public void Dispose()
     {

@@ -147,7 +147,7 @@ internal sealed class BestEpochTracker : IDisposable
             // The record was checked against this tensor's type and shape: TorchSharp reads exactly its bytes.
             stream.Position = stored.RecordOffset;
             var like = live[name];
-            var cpu = zeros(like.shape, like.dtype);
+            var cpu = zeros(like.shape, like.dtype, CPU);
             TorchSharp.TensorExtensionMethods.Load(cpu, reader);
             weights[name] = cpu.to(like.device).DetachFromDisposeScope();
             if (!ReferenceEquals(weights[name], cpu))

@@ -8,29 +8,47 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.CompactTransformer.Training;
 
 /// <summary>
-/// Trains a <see cref="CctNetwork"/> in place: shuffled mini-batches, per-image augmentation, label-smoothed
-/// cross-entropy, AdamW with a warmup-cosine learning rate set before every step, the value-mixing schedule
-/// written into the network before every step, and a validation pass after every epoch.
+/// Trains a <see cref="CctNetwork"/> in place: shuffled mini-batches, augmentation, label-smoothed cross-entropy,
+/// AdamW with a warmup-cosine learning rate set before every step, the value-mixing schedule written into the network
+/// before every step, and a validation pass after every epoch.
 /// </summary>
 /// <remarks>
-/// Reproducible: the same seed, thread count, data and settings give bitwise-identical losses and weights,
+/// Reproducible: the same seed, thread count, data and settings give bitwise-identical losses and weights on the CPU,
 /// because every epoch seeds libtorch's generator and a <see cref="Random"/> (order, augmentation and mixing
-/// decisions) from (seed, epoch). The network is moved to the device of <see cref="TrainingSettings.Device"/> and
-/// left there. Optional checkpoints after every N epochs let a run resume exactly (<see cref="TrainingCheckpoint"/>).
+/// decisions) from (seed, epoch). Every tensor of a step lives on <see cref="Device"/>: the network is moved there and
+/// left there; off the CPU the batches are cut, cropped, flipped and normalised there too (<see cref="DeviceBatchStream"/>,
+/// the same images as the CPU's per-image path), and the running sums stay there until the epoch ends.
+/// Optional checkpoints after every N epochs let a run resume exactly (<see cref="TrainingCheckpoint"/>).
 /// </remarks>
 internal sealed class CctTrainingLoop
 {
     private readonly CctNetwork network;
     private readonly TrainingSettings settings;
 
-    public CctTrainingLoop(CctNetwork network, TrainingSettings settings)
+    /// <param name="network">The network to train, on any device (it is moved).</param>
+    /// <param name="settings">The settings; checked here.</param>
+    /// <param name="device">
+    /// The device to train on; null resolves <see cref="TrainingSettings.Device"/> (which throws when it asks for CUDA and
+    /// there is none).
+    /// </param>
+    public CctTrainingLoop(CctNetwork network, TrainingSettings settings, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         this.network = network;
         this.settings = settings;
+        Device = device ?? TrainingDevices.Resolve(settings.Device);
     }
+
+    /// <summary>The device every tensor of training lives on.</summary>
+    public Device Device { get; }
+
+    /// <summary>
+    /// Whether batches are assembled on the device (<see cref="DeviceBatchStream"/>) when the augmentation allows it;
+    /// null (the default) does so everywhere but on the CPU, whose per-image path is as fast there.
+    /// </summary>
+    internal bool? BatchesOnDevice { get; init; }
 
     /// <summary>
     /// Runs the whole schedule (or, with <see cref="TrainingSettings.ResumeFrom"/>, the rest of it). Cancellation is
@@ -79,20 +97,28 @@ internal sealed class CctTrainingLoop
     private TrainingResult Train(ImageDataset train, ImageDataset? validation, PixelNormalization normalization,
         IProgress<EpochMetrics>? progress, CancellationToken cancellationToken)
     {
-        var device = TrainingDevices.Resolve(settings.Device);
+        var device = Device;
         network.to(device);
-        var parameters = network.parameters().Where(p => p.requires_grad).ToArray();
+        // The flat optimizer takes over the parameters' storage: only after the network is on its device.
+        bool flat = settings.FlatOptimizer ?? device.type == DeviceType.CUDA;
         // Weight decay on everything: the original's legacy torch.optim.AdamW(model.parameters()); one group unless
         // the head and the body learn at different rates.
-        var (adamW, rateMultipliers) = OptimizerGroups.CreateAdamW(network, settings);
+        var (adamW, rateMultipliers) = OptimizerGroups.CreateAdamW(network, settings, flat);
         using var optimizer = adamW;
+        var parameters = network.parameters().Where(p => p.requires_grad).ToArray();
+        var precision = Autocast.DtypeOf(settings.MixedPrecision);
 
         int batchSize = Math.Min(settings.BatchSize, train.Count);
         int stepsPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var schedule = WarmupCosineSchedule.For(settings, stepsPerEpoch);
         var mixing = settings.MixingSchedule
             ?? MixingSchedule.Constant(settings.Alpha ?? network.Mixing.Alpha, settings.Beta ?? network.Mixing.Beta);
-        using var loader = new BatchLoader(train, batchSize, normalization, device, ImageAugmentation.For(settings, normalization), MixupCutMix.For(settings));
+        var augmentations = ImageAugmentation.For(settings, normalization);
+        var imageMixing = MixupCutMix.For(settings);
+        bool onDevice = (BatchesOnDevice ?? device.type != DeviceType.CPU) && DeviceBatchStream.Supports(augmentations, imageMixing);
+        using IBatchSource batches = onDevice
+            ? new DeviceBatchStream(train, batchSize, normalization, device, BatchCropAndFlip.From(augmentations))
+            : new BatchLoader(train, batchSize, normalization, device, augmentations, imageMixing);
         int evaluationBatchSize = settings.EvaluationBatchSize ?? settings.BatchSize;
         using var tracker = BestEpochTracker.For(settings, validation is not null);
 
@@ -122,35 +148,46 @@ internal sealed class CctTrainingLoop
             var random = new Random(dataSeed);
             Shuffle(order, random);
             network.train();
+            batches.Begin(order, random);
             // Running sums stay on the device; reading them once per epoch avoids a GPU sync per batch.
             using var lossSum = zeros(1, ScalarType.Float64, device);
             using var correct = zeros(1, ScalarType.Int64, device);
             for (int start = 0; start < order.Length; start += batchSize)
             {
                 if (cancellationToken.IsCancellationRequested)
-                    return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false);
+                    return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
                 using var scope = NewDisposeScope();
-                var indices = order.AsSpan(start, Math.Min(batchSize, order.Length - start));
+                int count = Math.Min(batchSize, order.Length - start);
 
                 learningRate = schedule.At(step);
                 OptimizerGroups.SetLearningRate(optimizer, learningRate, rateMultipliers);
                 (network.Mixing.Alpha, network.Mixing.Beta) = mixing.At(epoch, step);
                 history.RecordMixing(step, network.Mixing.Alpha, network.Mixing.Beta);
 
-                var (images, labels, ownWeights) = loader.Load(indices, random);
+                var (images, labels, ownWeights) = batches.Next();
                 optimizer.zero_grad();
-                var logits = network.call(images);
-                var loss = ownWeights is null
-                    ? ClassificationLoss.CrossEntropy(logits, labels, settings.LabelSmoothing)
-                    : ClassificationLoss.MixedCrossEntropy(logits, labels, ownWeights, settings.LabelSmoothing);
+                Tensor logits, loss;
+                // Forward and loss under autocast when mixed precision is on (backward follows the recorded types).
+                using (Autocast.Enter(device, precision))
+                {
+                    logits = network.call(images);
+                    loss = ownWeights is null
+                        ? ClassificationLoss.CrossEntropy(logits, labels, settings.LabelSmoothing)
+                        : ClassificationLoss.MixedCrossEntropy(logits, labels, ownWeights, settings.LabelSmoothing);
+                }
                 loss.backward();
                 if (settings.GradientClipNorm is { } maxNorm)
-                    nn.utils.clip_grad_norm_(parameters, maxNorm);
+                {
+                    if (optimizer is FlatAdamW flatAdamW)
+                        flatAdamW.ClipGradientNorm(maxNorm);
+                    else
+                        nn.utils.clip_grad_norm_(parameters, maxNorm);
+                }
                 optimizer.step();
 
                 using (no_grad())
                 {
-                    lossSum.add_(loss.detach().to_type(ScalarType.Float64).mul(indices.Length));
+                    lossSum.add_(loss.detach().to_type(ScalarType.Float64).mul(count));
                     // With mixing, an image counts as right when the top logit is its own (pre-mixing) label.
                     correct.add_(logits.argmax(1).eq(labels).sum());
                 }
@@ -159,21 +196,22 @@ internal sealed class CctTrainingLoop
                 if (settings.StepCallback is { } onStep && (stepInEpoch % settings.StepCallbackEvery == 0 || stepInEpoch == stepsPerEpoch))
                 {
                     // Only here does the running loss leave the device (one sync per call, not per step).
-                    double runningLoss = lossSum.item<double>() / (start + indices.Length);
+                    double runningLoss = DeviceScalars.Read(lossSum) / (start + count);
                     onStep(new StepProgress(epoch + 1, settings.Epochs, stepInEpoch, stepsPerEpoch, runningLoss, learningRate));
                 }
             }
             // Cancelled in the epoch's last step: return now rather than after a validation pass (the epoch, trained but not
             // evaluated, is not recorded, as a part-trained one is not).
             if (cancellationToken.IsCancellationRequested)
-                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false);
+                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
             double trainSeconds = clock.Elapsed.TotalSeconds;
-            double trainLoss = lossSum.item<double>() / train.Count;
-            double trainAccuracy = correct.item<long>() / (double)train.Count;
+            double trainLoss = DeviceScalars.Read(lossSum) / train.Count;
+            double trainAccuracy = DeviceScalars.Read(correct) / train.Count;
 
-            var evaluation = validation is null ? null : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, cancellationToken);
+            var evaluation = validation is null ? null
+                : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, settings.MixedPrecision, cancellationToken);
             if (cancellationToken.IsCancellationRequested)
-                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false);
+                return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
             var metrics = new EpochMetrics
             {
                 Epoch = epoch + 1,
@@ -208,18 +246,20 @@ internal sealed class CctTrainingLoop
             }
             progress?.Report(metrics);
         }
-        return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly);
+        return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly, onDevice);
     }
 
     // The best epoch's weights replace the last ones whenever a metric picks one.
     private TrainingResult Finish(TrainingHistory history, PixelNormalization normalization, long step, BestEpochTracker? tracker,
-        bool cancelled, bool stoppedEarly)
+        bool cancelled, bool stoppedEarly, bool onDevice)
     {
         bool restored = tracker?.RestoreBest(network) == true;
         return new TrainingResult(history, normalization, step, cancelled)
         {
             BestEpoch = restored ? tracker!.BestEpoch : null,
             StoppedEarly = stoppedEarly,
+            Device = TrainingDevices.Describe(Device),
+            BatchesOnDevice = onDevice,
         };
     }
 

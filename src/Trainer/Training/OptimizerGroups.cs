@@ -15,13 +15,22 @@ internal static class OptimizerGroups
     public const string HeadPrefix = "classifier.fc.";
 
     /// <summary>The optimizer and, per parameter group, the factor applied to the scheduled learning rate.</summary>
-    public static (OptimizerHelper Optimizer, double[] Multipliers) CreateAdamW(CctNetwork network, TrainingSettings settings)
+    /// <param name="network">The network, already on its training device.</param>
+    /// <param name="settings">The training settings.</param>
+    /// <param name="flat">
+    /// A <see cref="FlatAdamW"/> (one buffer per group, a few kernels per step) instead of TorchSharp's per-parameter
+    /// AdamW; same formula and state format.
+    /// </param>
+    public static (OptimizerHelper Optimizer, double[] Multipliers) CreateAdamW(CctNetwork network, TrainingSettings settings, bool flat = false)
     {
         double head = settings.HeadLearningRateMultiplier, body = settings.BodyLearningRateMultiplier;
         var trainable = network.named_parameters().Where(p => p.parameter.requires_grad).ToArray();
         if (head == body)
         {
             var all = trainable.Select(p => p.parameter).ToArray();
+            if (flat)
+                return (new FlatAdamW([new AdamW.ParamGroup(all, settings.LearningRate * head, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay)],
+                    settings.LearningRate * head, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay), [head]);
             return (optim.AdamW(all, settings.LearningRate * head, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay), [head]);
         }
         var headParameters = trainable.Where(p => p.name.StartsWith(HeadPrefix, StringComparison.Ordinal)).Select(p => p.parameter).ToArray();
@@ -33,7 +42,9 @@ internal static class OptimizerGroups
             new AdamW.ParamGroup(bodyParameters, settings.LearningRate * body, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay),
             new AdamW.ParamGroup(headParameters, settings.LearningRate * head, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay),
         };
-        return (optim.AdamW(groups, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay), [body, head]);
+        return (flat
+            ? new FlatAdamW(groups, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay)
+            : optim.AdamW(groups, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2, settings.AdamEpsilon, settings.WeightDecay), [body, head]);
     }
 
     /// <summary>Sets every group to the scheduled rate times its multiplier.</summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -8,11 +9,39 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// optimizer's type name, the group and state counts, per group its hyperparameters, per parameter its step count and
 /// moments). Read and checked in managed code against the optimizer it is meant for before TorchSharp loads it.
 /// </summary>
+/// <remarks>
+/// The file always names TorchSharp's <see cref="AdamW"/>, also when <see cref="FlatAdamW"/> wrote it: that one keeps
+/// the same state in the same order, and TorchSharp writes and checks the in-memory class name, so naming the file for
+/// AdamW lets a checkpoint move between the two (a run begun on a GPU can finish on the CPU; older checkpoints load).
+/// </remarks>
 internal sealed class OptimizerStateFile
 {
     private readonly CheckpointBinaryReader _file;
+    private readonly int _nameEnd;
 
-    private OptimizerStateFile(CheckpointBinaryReader file) => _file = file;
+    private OptimizerStateFile(CheckpointBinaryReader file, int nameEnd)
+    {
+        _file = file;
+        _nameEnd = nameEnd;
+    }
+
+    /// <summary>The class name a file of <paramref name="optimizer"/>'s state carries.</summary>
+    public static string StoredName(OptimizerHelper optimizer) => optimizer is AdamW ? nameof(AdamW) : optimizer.GetType().Name;
+
+    /// <summary>Writes <paramref name="optimizer"/>'s state to <paramref name="path"/>, named as <see cref="StoredName"/> says.</summary>
+    public static void Save(OptimizerHelper optimizer, string path)
+    {
+        using var state = new MemoryStream();
+        using (var writer = new BinaryWriter(state, Encoding.UTF8, leaveOpen: true))
+            optimizer.save_state_dict(writer);
+        state.Position = 0;
+        using (var reader = new BinaryReader(state, Encoding.UTF8, leaveOpen: true))
+            reader.ReadString(); // the in-memory class's name, replaced below
+        using var file = File.Create(path);
+        using (var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true))
+            writer.Write(StoredName(optimizer));
+        state.CopyTo(file);
+    }
 
     /// <summary>The whole file.</summary>
     public byte[] Bytes => _file.Bytes;
@@ -28,8 +57,9 @@ internal sealed class OptimizerStateFile
         var file = CheckpointBinaryReader.Open(path, "AdamW state written by TorchSharp's save_state_dict");
         int at = file.Position;
         string name = file.String("the optimizer type");
-        if (name != optimizer.GetType().Name)
-            throw file.Damaged($"it holds the state of optimizer '{name}'; expected {optimizer.GetType().Name}", at);
+        if (name != StoredName(optimizer))
+            throw file.Damaged($"it holds the state of optimizer '{name}'; expected {StoredName(optimizer)}", at);
+        int nameEnd = file.Position;
 
         var groups = optimizer.ParamGroups.ToArray();
         var parameters = optimizer.parameters().ToArray();
@@ -69,13 +99,18 @@ internal sealed class OptimizerStateFile
                 Expect(file, file.Tensor($"the AMSGrad maximum of parameter {p}"), parameters[p], p);
         }
         file.ExpectEnd($"the state of {parameters.Length} parameters");
-        return new OptimizerStateFile(file);
+        return new OptimizerStateFile(file, nameEnd);
     }
 
     /// <summary>Loads the checked state into <paramref name="optimizer"/>, the one given to <see cref="Read"/>.</summary>
     public void LoadInto(OptimizerHelper optimizer)
     {
-        using var stream = new MemoryStream(_file.Bytes, writable: false);
+        // TorchSharp wants the in-memory class's name in front.
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+            writer.Write(optimizer.GetType().Name);
+        stream.Write(_file.Bytes, _nameEnd, _file.Bytes.Length - _nameEnd);
+        stream.Position = 0;
         using var reader = new BinaryReader(stream);
         optimizer.load_state_dict(reader);
     }

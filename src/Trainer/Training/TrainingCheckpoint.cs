@@ -72,7 +72,7 @@ internal static class TrainingCheckpoint
         AtomicFile.WriteFolder(final, temporary =>
         {
             network.save(Path.Combine(temporary, ModelFile));
-            optimizer.save_state_dict(Path.Combine(temporary, OptimizerFile));
+            OptimizerStateFile.Save(optimizer, Path.Combine(temporary, OptimizerFile));
             if (tracker is not null)
             {
                 using var writer = new BinaryWriter(File.Create(Path.Combine(temporary, TrackerFile)));
@@ -210,12 +210,13 @@ internal static class TrainingCheckpoint
 
     private static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 
-    // The settings that shape the run, as JSON properties; those that only say where or how fast it runs are left out.
+    // The settings that shape the run, as JSON properties; those that only say where or how fast it runs are left out
+    // (the device and the number format too: a run may go on elsewhere, e.g. finish on the CPU what began on a GPU).
     private static List<string> Differences(TrainingSettings saved, TrainingSettings now)
     {
         static JsonObject Shape(TrainingSettings s) => JsonSerializer.SerializeToNode(s with
         {
-            Threads = 0, Device = TrainingDevice.Auto, EvaluationBatchSize = null,
+            Threads = 0, Device = TrainingDevice.Auto, MixedPrecision = MixedPrecision.None, FlatOptimizer = null, EvaluationBatchSize = null,
             CheckpointEvery = 0, CheckpointFolder = null, ResumeFrom = null, MixingSchedule = null,
         }, Json)!.AsObject();
         var a = Shape(saved);

@@ -12,4 +12,10 @@ internal sealed record TrainingResult(TrainingHistory History, PixelNormalizatio
 
     /// <summary>True when the early-stopping patience ended the run before its last epoch.</summary>
     public bool StoppedEarly { get; init; }
+
+    /// <summary>The device the run used (<c>cpu</c>, <c>cuda:0</c>), which with <see cref="TrainingDevice.Auto"/> says whether it fell back to the CPU.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>True when the batches were cut, augmented and normalised on the device (<see cref="DeviceBatchStream"/>) rather than image by image on the CPU.</summary>
+    public bool BatchesOnDevice { get; init; }
 }

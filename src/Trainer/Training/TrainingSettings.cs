@@ -115,8 +115,24 @@ public sealed record TrainingSettings
     /// <summary>With both mixup and CutMix on, the chance that a mixed image uses CutMix rather than mixup (timm's <c>switch_prob</c>).</summary>
     public double MixSwitchProbability { get; init; } = 0.5;
 
-    /// <summary>Where training runs; Auto takes CUDA when TorchSharp sees it. The network is moved there.</summary>
+    /// <summary>
+    /// Where training runs; Auto takes CUDA when TorchSharp sees it and falls back to the CPU otherwise; Cuda without CUDA
+    /// is an error. The network is moved there.
+    /// </summary>
     public TrainingDevice Device { get; init; }
+
+    /// <summary>
+    /// Number format of the forward pass (training and validation): None (float32) or BFloat16 autocast with float32
+    /// master weights, for CUDA. Not part of what a checkpoint must match, like the device.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; init; }
+
+    /// <summary>
+    /// Keeps the trainable parameters, their gradients and AdamW's moments in one flat buffer, so that zeroing the
+    /// gradients and the optimizer step are a few kernels instead of a few per parameter (the same AdamW, the same
+    /// checkpoint format). Null turns it on for CUDA, where each kernel launch costs, and off for the CPU.
+    /// </summary>
+    public bool? FlatOptimizer { get; init; }
 
     /// <summary>
     /// The validation metric that picks the best epoch; None keeps the last weights. With a metric and validation data
@@ -208,6 +224,8 @@ public sealed record TrainingSettings
         Require(MixSwitchProbability is >= 0 and <= 1, nameof(MixSwitchProbability), MixSwitchProbability, "in [0, 1]");
         Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "0 (never stop) or more");
         Require(EarlyStoppingMinDelta >= 0 && double.IsFinite(EarlyStoppingMinDelta), nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "0 or more");
+        Require(Enum.IsDefined(Device), nameof(Device), Device, "Auto, Cpu or Cuda");
+        Require(Enum.IsDefined(MixedPrecision), nameof(MixedPrecision), MixedPrecision, "None or BFloat16");
         Require(StepCallbackEvery >= 1, nameof(StepCallbackEvery), StepCallbackEvery, "at least 1");
         Require(CheckpointEvery >= 0, nameof(CheckpointEvery), CheckpointEvery, "0 (none) or more");
         Require(CheckpointEvery == 0 || !string.IsNullOrEmpty(CheckpointFolder), nameof(CheckpointFolder), CheckpointFolder, "a folder when CheckpointEvery is set");
