@@ -7,16 +7,22 @@ using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Native;
 using static Benchmarks.ResultTable;
 
-// dotnet run --project benchmarks -c Release -- [--quick] [--output file.md] [--image-folder DIR]
+// dotnet run --project benchmarks -c Release -- [--quick] [--output file.md] [--image-folder DIR] [--only LIST]
 // Prints one Markdown report (machine, date, command, table) on stdout; progress goes to stderr.
 bool quick = args.Contains("--quick");
 int outputAt = Array.IndexOf(args, "--output");
 string? output = outputAt >= 0 && outputAt + 1 < args.Length ? args[outputAt + 1] : null;
+int onlyAt = Array.IndexOf(args, "--only");
+string? only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1] : null;
+string[] sections = ["training", "choices", "memory", "inference", "data"];
+bool Runs(string section) => only is null || only.Split(',').Contains(section);
 int folderAt = Array.IndexOf(args, "--image-folder");
 string? imageFolder = folderAt >= 0 && folderAt + 1 < args.Length ? args[folderAt + 1] : null;
-if (args.Except(["--quick", "--output", output, "--image-folder", imageFolder]).Any() || (folderAt >= 0 && !Directory.Exists(imageFolder)))
+if (args.Except(["--quick", "--output", output, "--image-folder", imageFolder, "--only", only]).Any() || (folderAt >= 0 && !Directory.Exists(imageFolder))
+    || (only is not null && only.Split(',').Except(sections).Any()))
 {
-    Console.Error.WriteLine("usage: dotnet run --project benchmarks -c Release -- [--quick] [--output file.md] [--image-folder DIR]");
+    Console.Error.WriteLine("usage: dotnet run --project benchmarks -c Release -- [--quick] [--output file.md] [--image-folder DIR] [--only LIST]");
+    Console.Error.WriteLine($"  --only LIST: comma-separated sections out of {string.Join(",", sections)} (default: all).");
     Console.Error.WriteLine("  --image-folder DIR: also decode an existing class-folder tree (e.g. CIFAR-10's 60,000 JPEGs), parallel and serial.");
     return 2;
 }
@@ -30,139 +36,158 @@ void Progress(string what) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}
 
 // Memory first, while the process is fresh: CCT-7's training steps below leave the allocator holding gigabytes, which
 // would hide a small Fit's own footprint (the growth figures are what matter, but the absolute ones should be readable).
-Progress("memory");
-var memory = MemoryBenchmark.Run(settings.MemoryEpochs);
-
-// 1. Training: (a) matmul ceiling, (b) raw step, (c) end-to-end Fit.
-Progress("matmul");
-var (matmul, matmulBest) = MatmulBenchmark.GflopsPerSecond(settings.MatmulSize, settings.MatmulRepeats);
-table.Add("1a matmul", $"fp32 torch.mm {settings.MatmulSize}^3, {TorchSharp.torch.get_num_threads()} threads (median; best)",
-    $"{F(matmul)} GFLOP/s ({F(matmulBest)})");
-
-foreach (var (name, warmup, steps, fitSteps) in new[]
+MemoryBenchmark.Result? memory = null;
+if (Runs("memory"))
 {
-    ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.SmallSteps, settings.SmallFitStepsPerEpoch),
-    ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.LargeSteps, settings.LargeFitStepsPerEpoch),
-})
-{
-    var arch = CctPresets.Get(name);
-    double flopsPerImage = ModelFlops.TrainingPerImage(arch);
-    // Raw steps and Fit take turns, round after round: a ratio is only taken between neighbours, so a change of load
-    // between rounds moves both of its sides.
-    var stepResults = new List<TrainStepBenchmark.Result>();
-    var fitResults = new List<FitBenchmark.Result>();
-    for (int round = 1; round <= settings.Rounds; round++)
-    {
-        Progress($"raw train step {name}, round {round}");
-        stepResults.Add(TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps, settings.MatmulSize));
-        Progress($"Fit {name}, round {round}");
-        fitResults.Add(FitBenchmark.Run(name, settings.BatchSize, fitSteps, settings.FitEpochs));
-    }
-    double ImagesPerSecond(TrainStepBenchmark.Result r) => settings.BatchSize / r.SecondsPerStep;
-    double Achieved(TrainStepBenchmark.Result r) => ImagesPerSecond(r) * flopsPerImage / 1e9;
-    var ofMatmul = stepResults.Select(r => Achieved(r) / r.InterleavedMatmulGflops).ToArray();
-    var ofMatmulCpu = stepResults.Select(r => settings.BatchSize * flopsPerImage / 1e9 / r.CpuSecondsPerStep / r.MatmulGflopsPerCpuSecond).ToArray();
-    var fitOfRaw = fitResults.Zip(stepResults, (f, r) => f.ImagesPerSecond / ImagesPerSecond(r)).ToArray();
-    string PerRound<T>(IEnumerable<T> values, Func<T, string> format) => string.Join(" / ", values.Select(format));
-    string rounds = settings.Rounds == 1 ? "" : $"; {settings.Rounds} rounds, median ratio (per round)";
-
-    table.Add($"1b raw step {name}", $"fwd+CE+bwd+AdamW, batch {settings.BatchSize}, {steps} steps per round (median)",
-        PerRound(stepResults, r => $"{F(r.SecondsPerStep * 1000, 0)} ms ({F(ImagesPerSecond(r))} img/s)"));
-    double stepRatio = Timings.Median(ofMatmul);
-    table.Add($"1b raw step {name}", $"achieved rate ({F(flopsPerImage / 1e9, 3)} GFLOP/img train) / best of 3 matmuls after every step{rounds}",
-        $"{PerRound(stepResults, r => $"{F(Achieved(r))} / {F(r.InterleavedMatmulGflops)}")} GFLOP/s = {Percent(stepRatio)} ({PerRound(ofMatmul, Percent)})",
-        ">= 70%", stepRatio >= 0.70);
-    table.Add($"1b raw step {name}", "the same in CPU time (all threads): GFLOP per CPU-second, step / matmul (not the target; load-insensitive)",
-        $"{Percent(Timings.Median(ofMatmulCpu))} ({PerRound(ofMatmulCpu, Percent)}); threads busy per step {PerRound(stepResults, r => F(r.CpuSecondsPerStep / r.SecondsPerStep, 2))}");
-
-    table.Add($"1c Fit {name}", $"IDataView -> crop+flip -> AdamW, {fitSteps} steps x {settings.FitEpochs - 1} epochs after 1 warmup (history img/s)",
-        PerRound(fitResults, f => $"{F(f.ImagesPerSecond)} img/s (Fit {F(f.FitSeconds)} s)"));
-    double fitRatio = Timings.Median(fitOfRaw);
-    table.Add($"1c Fit {name}", $"Fit / raw step{rounds}", $"{Percent(fitRatio)} ({PerRound(fitOfRaw, Percent)})", ">= 90%", fitRatio >= 0.90);
+    Progress("memory");
+    memory = MemoryBenchmark.Run(settings.MemoryEpochs);
 }
 
-// 2. What each CPU choice buys: the train step with the choice on and off, side by side (the "on" numbers are
-// re-measured here, next to the "off" ones), in wall and CPU time.
-var switches = new (string Name, Action<bool> Set)[]
+if (Runs("training"))
 {
-    ("oneDNN convolutions", on => TorchRuntime.OneDnnConvolutions = on),
-    ("channels-last tokenizer", on => Tokenizer.ChannelsLastOnCpu = on),
-};
-foreach (var (name, warmup, steps) in new[]
-{
-    ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.OneDnnSmallSteps),
-    ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.OneDnnLargeSteps),
-})
-{
-    var arch = CctPresets.Get(name);
-    foreach (var (choice, set) in switches)
+    // 1. Training: (a) matmul ceiling, (b) raw step, (c) end-to-end Fit.
+    Progress("matmul");
+    var (matmul, matmulBest) = MatmulBenchmark.GflopsPerSecond(settings.MatmulSize, settings.MatmulRepeats);
+    table.Add("1a matmul", $"fp32 torch.mm {settings.MatmulSize}^3, {TorchSharp.torch.get_num_threads()} threads (median; best)",
+        $"{F(matmul)} GFLOP/s ({F(matmulBest)})");
+
+    foreach (var (name, warmup, steps, fitSteps) in new[]
     {
-        Progress($"{choice} on/off {name}");
-        var on = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps);
-        set(false);
-        TrainStepBenchmark.Result off;
-        try
+        ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.SmallSteps, settings.SmallFitStepsPerEpoch),
+        ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.LargeSteps, settings.LargeFitStepsPerEpoch),
+    })
+    {
+        var arch = CctPresets.Get(name);
+        double flopsPerImage = ModelFlops.TrainingPerImage(arch);
+        // Raw steps and Fit take turns, round after round: a ratio is only taken between neighbours, so a change of load
+        // between rounds moves both of its sides.
+        var stepResults = new List<TrainStepBenchmark.Result>();
+        var fitResults = new List<FitBenchmark.Result>();
+        for (int round = 1; round <= settings.Rounds; round++)
         {
-            off = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps);
+            Progress($"raw train step {name}, round {round}");
+            stepResults.Add(TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps, settings.MatmulSize));
+            Progress($"Fit {name}, round {round}");
+            fitResults.Add(FitBenchmark.Run(name, settings.BatchSize, fitSteps, settings.FitEpochs));
         }
-        finally
-        {
-            set(true);
-        }
-        table.Add($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU",
-            $"{F(on.SecondsPerStep * 1000, 0)} / {F(off.SecondsPerStep * 1000, 0)} ms (off {F(off.SecondsPerStep / on.SecondsPerStep, 2)}x); " +
-            $"{F(on.CpuSecondsPerStep * 1000, 0)} / {F(off.CpuSecondsPerStep * 1000, 0)} CPU-ms (off {F(off.CpuSecondsPerStep / on.CpuSecondsPerStep, 2)}x)");
+        double ImagesPerSecond(TrainStepBenchmark.Result r) => settings.BatchSize / r.SecondsPerStep;
+        double Achieved(TrainStepBenchmark.Result r) => ImagesPerSecond(r) * flopsPerImage / 1e9;
+        var ofMatmul = stepResults.Select(r => Achieved(r) / r.InterleavedMatmulGflops).ToArray();
+        var ofMatmulCpu = stepResults.Select(r => settings.BatchSize * flopsPerImage / 1e9 / r.CpuSecondsPerStep / r.MatmulGflopsPerCpuSecond).ToArray();
+        var fitOfRaw = fitResults.Zip(stepResults, (f, r) => f.ImagesPerSecond / ImagesPerSecond(r)).ToArray();
+        string PerRound<T>(IEnumerable<T> values, Func<T, string> format) => string.Join(" / ", values.Select(format));
+        string rounds = settings.Rounds == 1 ? "" : $"; {settings.Rounds} rounds, median ratio (per round)";
+
+        table.Add($"1b raw step {name}", $"fwd+CE+bwd+AdamW, batch {settings.BatchSize}, {steps} steps per round (median)",
+            PerRound(stepResults, r => $"{F(r.SecondsPerStep * 1000, 0)} ms ({F(ImagesPerSecond(r))} img/s)"));
+        double stepRatio = Timings.Median(ofMatmul);
+        table.Add($"1b raw step {name}", $"achieved rate ({F(flopsPerImage / 1e9, 3)} GFLOP/img train) / best of 3 matmuls after every step{rounds}",
+            $"{PerRound(stepResults, r => $"{F(Achieved(r))} / {F(r.InterleavedMatmulGflops)}")} GFLOP/s = {Percent(stepRatio)} ({PerRound(ofMatmul, Percent)})",
+            ">= 70%", stepRatio >= 0.70);
+        table.Add($"1b raw step {name}", "the same in CPU time (all threads): GFLOP per CPU-second, step / matmul (not the target; load-insensitive)",
+            $"{Percent(Timings.Median(ofMatmulCpu))} ({PerRound(ofMatmulCpu, Percent)}); threads busy per step {PerRound(stepResults, r => F(r.CpuSecondsPerStep / r.SecondsPerStep, 2))}");
+
+        table.Add($"1c Fit {name}", $"IDataView -> crop+flip -> AdamW, {fitSteps} steps x {settings.FitEpochs - 1} epochs after 1 warmup (history img/s)",
+            PerRound(fitResults, f => $"{F(f.ImagesPerSecond)} img/s (Fit {F(f.FitSeconds)} s)"));
+        double fitRatio = Timings.Median(fitOfRaw);
+        table.Add($"1c Fit {name}", $"Fit / raw step{rounds}", $"{Percent(fitRatio)} ({PerRound(fitOfRaw, Percent)})", ">= 90%", fitRatio >= 0.90);
     }
 }
 
-// 3. Memory (measured first, above).
-double Mb(long bytes) => bytes / 1048576.0;
-var peaks = memory.EpochPeaks;
-double epochGrowth = (double)(peaks[^1] - peaks[1]) / peaks[1];
-table.Add("3 memory", $"peak RSS per epoch, cct_2 Fit of 256 + 128 validation images, {peaks.Count} epochs (MB)",
-    string.Join(", ", peaks.Select(p => F(Mb(p), 0))));
-table.Add("3 memory", "growth from epoch 2 to the last", Percent(epochGrowth), "< 5% (flat)", epochGrowth < 0.05);
-double fitGrowth = (double)(memory.SecondFit.Peak - memory.FirstFit.Peak) / memory.FirstFit.Peak;
-table.Add("3 memory", "two 3-epoch Fit calls in one process: peak RSS (MB; after GC)",
-    $"{F(Mb(memory.FirstFit.Peak), 0)} ({F(Mb(memory.FirstFit.After), 0)}) -> {F(Mb(memory.SecondFit.Peak), 0)} ({F(Mb(memory.SecondFit.After), 0)})");
-table.Add("3 memory", "growth of the second Fit's peak", Percent(fitGrowth), "< 5% (flat)", fitGrowth < 0.05);
-
-// 4. Inference, on the small model.
-Progress("inference");
-using (var inference = new InferenceBenchmark("cct_2_3x2_32"))
+if (Runs("choices"))
 {
-    int rows = settings.InferenceRows;
-    double mlnet1 = inference.MlNetRowsPerSecond(rows, 1);
-    double ort1 = inference.OrtRowsPerSecond(rows, 1);
-    double mlnet2 = inference.MlNetRowsPerSecond(rows, 2);
-    double ort2 = inference.OrtRowsPerSecond(rows, 2);
-    double ortBatch1 = inference.OrtRowsPerSecond(rows, 1, batchAxis: true, batchSize: 64);
-    double ortBatch2 = inference.OrtRowsPerSecond(rows, 2, batchAxis: true, batchSize: 64);
-    table.Add("4 inference cct_2", $"ML.NET Transform, {rows:N0} rows, Score read, IntraOp 1 (the model's setting)", $"{F(mlnet1, 0)} rows/s");
-    table.Add("4 inference cct_2", "raw ORT, batch 1, IntraOp 1, same ONNX bytes", $"{F(ort1, 0)} rows/s");
-    table.Add("4 inference cct_2", "ML.NET / raw ORT (IntraOp 1)", Percent(mlnet1 / ort1), ">= 80%", mlnet1 / ort1 >= 0.80);
-    table.Add("4 inference cct_2", "IntraOp 2: ML.NET; raw ORT batch 1", $"{F(mlnet2, 0)}; {F(ort2, 0)} rows/s (IntraOp 1 / 2 = {F(ort1 / ort2, 2)}x)");
-    table.Add("4 inference cct_2", "reference: raw ORT, batch-axis export, batch 64, IntraOp 1; 2",
-        $"{F(ortBatch1, 0)}; {F(ortBatch2, 0)} rows/s ({F(Math.Max(ortBatch1, ortBatch2) / mlnet1, 1)}x ML.NET)");
-    var (p50, p99) = inference.PredictionEngineLatency(settings.LatencySamples);
-    table.Add("4 inference cct_2", $"PredictionEngine latency, {settings.LatencySamples} calls", $"p50 {F(p50, 2)} ms, p99 {F(p99, 2)} ms");
+    // 2. What each CPU choice buys: the train step with the choice on and off, side by side (the "on" numbers are
+    // re-measured here, next to the "off" ones), in wall and CPU time.
+    var switches = new (string Name, Action<bool> Set)[]
+    {
+        ("oneDNN convolutions", on => TorchRuntime.OneDnnConvolutions = on),
+        ("channels-last tokenizer", on => Tokenizer.ChannelsLastOnCpu = on),
+    };
+    foreach (var (name, warmup, steps) in new[]
+    {
+        ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.OneDnnSmallSteps),
+        ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.OneDnnLargeSteps),
+    })
+    {
+        var arch = CctPresets.Get(name);
+        foreach (var (choice, set) in switches)
+        {
+            Progress($"{choice} on/off {name}");
+            var on = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps);
+            set(false);
+            TrainStepBenchmark.Result off;
+            try
+            {
+                off = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps);
+            }
+            finally
+            {
+                set(true);
+            }
+            table.Add($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU",
+                $"{F(on.SecondsPerStep * 1000, 0)} / {F(off.SecondsPerStep * 1000, 0)} ms (off {F(off.SecondsPerStep / on.SecondsPerStep, 2)}x); " +
+                $"{F(on.CpuSecondsPerStep * 1000, 0)} / {F(off.CpuSecondsPerStep * 1000, 0)} CPU-ms (off {F(off.CpuSecondsPerStep / on.CpuSecondsPerStep, 2)}x)");
+        }
+    }
 }
 
-// 5. Data.
-Progress("data");
-var (decode, decodeSerial) = DataBenchmark.FolderImagesPerSecond(settings.PngCount);
-table.Add("5 data", $"ImageFolderDatasetReader, {settings.PngCount:N0} random 32x32 PNGs (page-cached): parallel; one decoder",
-    $"{F(decode, 0)}; {F(decodeSerial, 0)} img/s ({F(decode / decodeSerial, 2)}x on {Environment.ProcessorCount} cores)");
-if (imageFolder is not null)
+if (memory is not null)
 {
-    Progress($"decoding {imageFolder}");
-    var (count, folderParallel, folderSerial) = DataBenchmark.ReadTree(imageFolder);
-    table.Add("5 data", $"ImageFolderDatasetReader, {count:N0} files of {imageFolder} (first read: parallel, then one decoder)",
-        $"{F(folderParallel, 0)}; {F(folderSerial, 0)} img/s ({F(folderParallel / folderSerial, 2)}x)");
+    // 3. Memory (measured first, above).
+    double Mb(long bytes) => bytes / 1048576.0;
+    var peaks = memory.EpochPeaks;
+    double epochGrowth = (double)(peaks[^1] - peaks[1]) / peaks[1];
+    table.Add("3 memory", $"peak RSS per epoch, cct_2 Fit of 256 + 128 validation images, {peaks.Count} epochs (MB)",
+        string.Join(", ", peaks.Select(p => F(Mb(p), 0))));
+    table.Add("3 memory", "growth from epoch 2 to the last", Percent(epochGrowth), "< 5% (flat)", epochGrowth < 0.05);
+    double fitGrowth = (double)(memory.SecondFit.Peak - memory.FirstFit.Peak) / memory.FirstFit.Peak;
+    table.Add("3 memory", "two 3-epoch Fit calls in one process: peak RSS (MB; after GC)",
+        $"{F(Mb(memory.FirstFit.Peak), 0)} ({F(Mb(memory.FirstFit.After), 0)}) -> {F(Mb(memory.SecondFit.Peak), 0)} ({F(Mb(memory.SecondFit.After), 0)})");
+    table.Add("3 memory", "growth of the second Fit's peak", Percent(fitGrowth), "< 5% (flat)", fitGrowth < 0.05);
 }
-var (trainCursors, validationCursors) = DataBenchmark.CursorsPerFit();
-table.Add("5 data", "cursors opened by a 2-epoch Fit(train, validation)", $"train {trainCursors}, validation {validationCursors}",
-    "1 each", trainCursors == 1 && validationCursors == 1);
+
+if (Runs("inference"))
+{
+    // 4. Inference, on the small model.
+    Progress("inference");
+    using (var inference = new InferenceBenchmark("cct_2_3x2_32"))
+    {
+        int rows = settings.InferenceRows;
+        double mlnet1 = inference.MlNetRowsPerSecond(rows, 1);
+        double ort1 = inference.OrtRowsPerSecond(rows, 1);
+        double mlnet2 = inference.MlNetRowsPerSecond(rows, 2);
+        double ort2 = inference.OrtRowsPerSecond(rows, 2);
+        double ortBatch1 = inference.OrtRowsPerSecond(rows, 1, batchAxis: true, batchSize: 64);
+        double ortBatch2 = inference.OrtRowsPerSecond(rows, 2, batchAxis: true, batchSize: 64);
+        table.Add("4 inference cct_2", $"ML.NET Transform, {rows:N0} rows, Score read, IntraOp 1 (the model's setting)", $"{F(mlnet1, 0)} rows/s");
+        table.Add("4 inference cct_2", "raw ORT, batch 1, IntraOp 1, same ONNX bytes", $"{F(ort1, 0)} rows/s");
+        table.Add("4 inference cct_2", "ML.NET / raw ORT (IntraOp 1)", Percent(mlnet1 / ort1), ">= 80%", mlnet1 / ort1 >= 0.80);
+        table.Add("4 inference cct_2", "IntraOp 2: ML.NET; raw ORT batch 1", $"{F(mlnet2, 0)}; {F(ort2, 0)} rows/s (IntraOp 1 / 2 = {F(ort1 / ort2, 2)}x)");
+        table.Add("4 inference cct_2", "reference: raw ORT, batch-axis export, batch 64, IntraOp 1; 2",
+            $"{F(ortBatch1, 0)}; {F(ortBatch2, 0)} rows/s ({F(Math.Max(ortBatch1, ortBatch2) / mlnet1, 1)}x ML.NET)");
+        var (p50, p99) = inference.PredictionEngineLatency(settings.LatencySamples);
+        table.Add("4 inference cct_2", $"PredictionEngine latency, {settings.LatencySamples} calls", $"p50 {F(p50, 2)} ms, p99 {F(p99, 2)} ms");
+    }
+}
+
+if (Runs("data"))
+{
+    // 5. Data.
+    Progress("data");
+    var (decode, decodeSerial) = DataBenchmark.FolderImagesPerSecond(settings.PngCount);
+    table.Add("5 data", $"ImageFolderDatasetReader, {settings.PngCount:N0} random 32x32 PNGs (page-cached): parallel; one decoder",
+        $"{F(decode, 0)}; {F(decodeSerial, 0)} img/s ({F(decode / decodeSerial, 2)}x on {Environment.ProcessorCount} cores)");
+    if (imageFolder is not null)
+    {
+        Progress($"decoding {imageFolder}");
+        var (count, folderParallel, folderSerial) = DataBenchmark.ReadTree(imageFolder);
+        table.Add("5 data", $"ImageFolderDatasetReader, {count:N0} files of {imageFolder} (page-cached): parallel; one decoder",
+            $"{F(folderParallel, 0)}; {F(folderSerial, 0)} img/s ({F(folderParallel / folderSerial, 2)}x)");
+    }
+    var (trainCursors, validationCursors) = DataBenchmark.CursorsPerFit();
+    table.Add("5 data", "cursors opened by a 2-epoch Fit(train, validation)", $"train {trainCursors}, validation {validationCursors}",
+        "1 each", trainCursors == 1 && validationCursors == 1);
+}
 
 var report = new StringBuilder();
 report.AppendLine($"- machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");

@@ -36,8 +36,8 @@ public sealed class Tokenizer : nn.Module<Tensor, Tensor>
         conv_layers = nn.ModuleList<nn.Module<Tensor, Tensor>>();
         bool patch = arch.Tokenizer == TokenizerKind.Patch;
         pooled = !patch;
-        convolutions = new Conv2d[patch ? 1 : arch.NumConvLayers];
         int layers = patch ? 1 : arch.NumConvLayers;
+        convolutions = new Conv2d[layers];
         for (int i = 0; i < layers; i++)
         {
             long inChannels = i == 0 ? arch.InputChannels : arch.ConvHiddenChannels;
