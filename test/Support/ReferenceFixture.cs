@@ -8,7 +8,8 @@ namespace Microsoft.ML.CompactTransformer.Tests.Support;
 /// <summary>
 /// One fixture of the original PyTorch implementation (test/Fixtures/cct-reference): its manifest,
 /// arrays and weights. Weights are read as raw float32 at the byte offsets the weights index gives,
-/// so these tests do not depend on our own checkpoint loader.
+/// so these tests do not depend on our own checkpoint loader. tools/GpuCheck compiles this same file to run the
+/// fixtures on CUDA, so it throws rather than asserts.
 /// </summary>
 internal sealed class ReferenceFixture
 {
@@ -19,19 +20,40 @@ internal sealed class ReferenceFixture
         "cct_2_3x2_32", "cct_7_3x1_32", "cct_2_3x2_28_c1", "cct_2_3x2_32_softmaxT_seqpool", "cct_2_3x2_32_softmaxT_mhsa",
     };
 
-    private ReferenceFixture(string name)
+    private readonly string folder;
+
+    private ReferenceFixture(string name, string folder)
     {
         Name = name;
-        Manifest = JsonDocument.Parse(File.ReadAllText(PathOf(name + ".json"))).RootElement;
+        this.folder = folder;
+        Manifest = JsonDocument.Parse(File.ReadAllText(FilePath(name + ".json"))).RootElement;
     }
 
     public string Name { get; }
 
     public JsonElement Manifest { get; }
 
-    public static ReferenceFixture Load(string name) => new(name);
+    /// <summary>The fixture <paramref name="name"/> in <paramref name="folder"/> (the copy next to the tests when null).</summary>
+    public static ReferenceFixture Load(string name, string? folder = null) => new(name, folder ?? Folder);
 
+    /// <summary>The fixtures in <paramref name="folder"/>: every NAME.json that has a weights index, by name.</summary>
+    public static IReadOnlyList<ReferenceFixture> AllIn(string folder)
+    {
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"Fixture folder '{folder}' does not exist.", nameof(folder));
+        return Directory.GetFiles(folder, "*.json")
+            .Where(f => !f.EndsWith(".weights.json", StringComparison.Ordinal))
+            .Select(f => new ReferenceFixture(Path.GetFileNameWithoutExtension(f), folder))
+            .Where(f => f.Manifest.TryGetProperty("weights", out _))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>A file of the fixtures next to the tests.</summary>
     public static string PathOf(string file) => Path.Combine(Folder, file);
+
+    /// <summary>A file in this fixture's folder.</summary>
+    public string FilePath(string file) => Path.Combine(folder, file);
 
     /// <summary>The architecture the fixture was built with, from its manifest's build arguments.</summary>
     public CctArchitecture Architecture
@@ -75,11 +97,11 @@ internal sealed class ReferenceFixture
     /// <summary>The reference weights by state_dict key, in state_dict order.</summary>
     public IReadOnlyList<(string Name, long[] Shape, float[] Data)> Weights()
     {
-        var index = JsonDocument.Parse(File.ReadAllText(PathOf(WeightsFile))).RootElement;
+        var index = JsonDocument.Parse(File.ReadAllText(FilePath(WeightsFile))).RootElement;
         var list = new List<(string, long[], float[])>();
         foreach (var t in index.GetProperty("tensors").EnumerateArray())
         {
-            var file = PathOf(t.GetProperty("file").GetString()!);
+            var file = FilePath(t.GetProperty("file").GetString()!);
             list.Add((t.GetProperty("name").GetString()!, Shape(t), ReadFloats(file, t.GetProperty("offset").GetInt64(), t.GetProperty("nbytes").GetInt32())));
         }
         return list;
@@ -91,12 +113,17 @@ internal sealed class ReferenceFixture
         var network = new CctNetwork(Architecture, Mixing);
         var state = network.state_dict();
         var weights = Weights();
-        Assert.Equal(weights.Select(w => w.Name).OrderBy(n => n, StringComparer.Ordinal), state.Keys.OrderBy(n => n, StringComparer.Ordinal));
+        var expected = weights.Select(w => w.Name).Order(StringComparer.Ordinal).ToArray();
+        var actual = state.Keys.Order(StringComparer.Ordinal).ToArray();
+        if (!expected.SequenceEqual(actual))
+            throw new InvalidDataException(
+                $"{Name}: the reference has [{string.Join(", ", expected.Except(actual))}] that the network lacks and the network has [{string.Join(", ", actual.Except(expected))}] that the reference lacks.");
         using (no_grad())
         {
             foreach (var (name, shape, data) in weights)
             {
-                Assert.Equal(shape, state[name].shape);
+                if (!shape.SequenceEqual(state[name].shape))
+                    throw new InvalidDataException($"{Name}: '{name}' is [{string.Join(", ", shape)}] in the reference, [{string.Join(", ", state[name].shape)}] in the network.");
                 using var source = tensor(data, shape);
                 state[name].copy_(source);
             }
@@ -108,7 +135,7 @@ internal sealed class ReferenceFixture
     public Tensor Array(string key)
     {
         var spec = Manifest.GetProperty("arrays").GetProperty(key);
-        var file = PathOf(spec.GetProperty("file").GetString()!);
+        var file = FilePath(spec.GetProperty("file").GetString()!);
         var shape = Shape(spec);
         return spec.GetProperty("dtype").GetString() switch
         {

@@ -1,4 +1,5 @@
 using Microsoft.ML.CompactTransformer.Native;
+using Microsoft.ML.CompactTransformer.Tests.Support;
 using Microsoft.ML.CompactTransformer.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ internal static class FixtureParity
     {
         TorchRuntime.EnsureInitialized();
         var device = arguments.Device();
-        var fixtures = ReferenceFixture.All(arguments.Text("fixtures", "test/Fixtures/cct-reference"));
+        var fixtures = ReferenceFixture.AllIn(arguments.Text("fixtures", "test/Fixtures/cct-reference"));
         double tolerance = arguments.Number("tolerance", 1e-4);
         using var csv = new Csv(arguments.OptionalText("csv"), "device", "mode", "fixture", "check", "max_diff", "bound", "pass");
         string[] modes = device.type == DeviceType.CUDA ? ["fp32", "tf32"] : ["fp32"];
@@ -80,7 +81,7 @@ internal static class FixtureParity
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            using var network = fixture.BuildNetwork(device);
+            using var network = fixture.BuildNetwork().to(device);
             var input = fixture.Array("input").to(device);
             using var outputs = network.ForwardWithIntermediates(input);
             foreach (var (key, actual) in new[] { ("tokens", outputs.Tokens), ("encoded", outputs.Encoded), ("pooled", outputs.Pooled), ("logits", outputs.Logits) })
@@ -98,7 +99,7 @@ internal static class FixtureParity
     {
         var results = new List<(string, double, double)>();
         using var scope = NewDisposeScope();
-        using var network = fixture.BuildNetwork(device);
+        using var network = fixture.BuildNetwork().to(device);
         var input = fixture.Array("input").to(device);
         var labels = fixture.Array("labels").to(device);
         var loss = nn.functional.cross_entropy(network.call(input), labels);
@@ -121,7 +122,7 @@ internal static class FixtureParity
 
         if (check.TryGetProperty("grads", out var grads))
         {
-            var file = fixture.PathOf(grads.GetProperty("file").GetString()!);
+            var file = fixture.FilePath(grads.GetProperty("file").GetString()!);
             double worst = 0;
             foreach (var t in grads.GetProperty("tensors").EnumerateArray())
             {
