@@ -20,7 +20,7 @@ public sealed class CorruptFileTests : IDisposable
 
     public CorruptFileTests(ValidFiles files) => this.files = files;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Support.ScratchFolder.Delete(folder);
 
     /// <summary>Cut points as fractions of the file: its first bytes only, the middle, all but the last byte.</summary>
     public static TheoryData<double> Cuts => new(0.0, 0.02, 0.5, 0.999);

@@ -24,7 +24,7 @@ public sealed class CorruptionProperties : IDisposable
         this.output = output;
     }
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Support.ScratchFolder.Delete(folder);
 
     /// <summary>Damages <paramref name="valid"/> <paramref name="iterations"/> times and checks every outcome with <paramref name="check"/>.</summary>
     private void Fuzz(string name, byte[] valid, int iterations, Func<string, string> check, Func<byte[], Corruption, byte[]>? apply = null)

@@ -63,7 +63,7 @@ public sealed class ValidFiles : IDisposable
     /// <summary>The tiny model's attention weights.</summary>
     public ValueMixing Mixing { get; }
 
-    public void Dispose() => Directory.Delete(Folder, recursive: true);
+    public void Dispose() => Support.ScratchFolder.Delete(Folder);
 }
 
 /// <summary>
