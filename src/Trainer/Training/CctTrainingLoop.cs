@@ -245,6 +245,7 @@ internal sealed class CctTrainingLoop
                 TrainingCheckpoint.Write(settings.CheckpointFolder!, state, network, optimizer, tracker);
             }
             progress?.Report(metrics);
+            MallocArenas.ReleaseFreePages();
         }
         return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly, onDevice);
     }
