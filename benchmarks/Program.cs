@@ -102,6 +102,7 @@ if (Runs("choices"))
     {
         ("oneDNN convolutions", on => TorchRuntime.OneDnnConvolutions = on),
         ("channels-last tokenizer", on => Tokenizer.ChannelsLastOnCpu = on),
+        ("reuse of freed memory", on => TorchRuntime.ReuseFreedMemory = on),
     };
     foreach (var (name, warmup, steps) in new[]
     {

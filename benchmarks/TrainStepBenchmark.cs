@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Native;
 using static TorchSharp.torch;
 
 namespace Benchmarks;
@@ -42,6 +43,8 @@ internal static class TrainStepBenchmark
         var matmulPerCpu = new List<double>();
         using var a = matmulSize > 0 ? randn(matmulSize, matmulSize) : null;
         using var b = matmulSize > 0 ? randn(matmulSize, matmulSize) : null;
+        // The allocator setting the trainer applies while it trains (TorchRuntime.ReuseFreedMemory).
+        using var heap = MallocArenas.ReuseFreedBlocks();
         for (int i = 0; i < warmup + steps; i++)
         {
             double cpu = CpuClock.Seconds();

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.CompactTransformer.Modeling;
-using Microsoft.ML.CompactTransformer.Native;
 using Microsoft.ML.CompactTransformer.Tests.Cli;
 using Microsoft.ML.CompactTransformer.Tests.Estimator;
 using Microsoft.ML.CompactTransformer.Tests.Training;
@@ -118,46 +116,6 @@ public sealed class ResourceHygieneTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(before, afterFit);
         Assert.Equal(before, afterResume);
     }
-
-    [Fact]
-    public void Releasing_free_pages_hands_fragmented_free_heap_back_to_the_system()
-    {
-        // Freed 64 KB blocks (under glibc's mmap threshold, so from the heap) pinned apart by small live blocks: free()
-        // alone can only trim the heap's top, so their pages stay resident, as libtorch's freed activations did.
-        const int count = 3000, size = 64 * 1024;
-        var blocks = new IntPtr[count];
-        var pins = new IntPtr[count];
-        var ones = Enumerable.Repeat((byte)1, size).ToArray(); // written, so that the pages are resident
-        try
-        {
-            long baseline = ResidentBytes();
-            for (int i = 0; i < count; i++)
-            {
-                blocks[i] = Marshal.AllocHGlobal(size);
-                Marshal.Copy(ones, 0, blocks[i], size);
-                pins[i] = Marshal.AllocHGlobal(32);
-            }
-            for (int i = 0; i < count; i++)
-            {
-                Marshal.FreeHGlobal(blocks[i]);
-                blocks[i] = IntPtr.Zero;
-            }
-            long freed = ResidentBytes();
-            MallocArenas.ReleaseFreePages();
-            long released = ResidentBytes();
-            log.WriteLine($"resident: {baseline >> 20} MB, {freed >> 20} MB after the frees, {released >> 20} MB after the release");
-            Assert.True(freed - baseline > count * (long)size / 2, "the premise: freed heap blocks stay resident until released");
-            Assert.True(freed - released > count * (long)size / 2, $"only {(freed - released) >> 20} MB of {count * (long)size >> 20} MB went back");
-        }
-        finally
-        {
-            foreach (var p in blocks.Concat(pins).Where(p => p != IntPtr.Zero))
-                Marshal.FreeHGlobal(p);
-        }
-    }
-
-    private static long ResidentBytes() =>
-        long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
 
     [Fact]
     public void Disposing_a_model_releases_its_native_memory()

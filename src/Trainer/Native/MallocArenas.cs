@@ -2,16 +2,29 @@ using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.CompactTransformer.Native;
 
-/// <summary>Hands the C heap's free pages back to the operating system between epochs.</summary>
+/// <summary>How glibc's malloc, which libtorch's CPU tensors come from, treats freed memory while we train.</summary>
 /// <remarks>
-/// libtorch allocates activations and gradients of a few MB each with malloc. glibc keeps what is freed inside its
-/// arenas, and as the sizes interleave differently from step to step the arenas grow: measured over 10 epochs of
-/// cct_2, the bytes in use stayed at 70 MB while the arenas grew from 230 to 282 MB of mostly free, still resident
-/// memory. <c>malloc_trim(0)</c> releases every whole free page (not only the top of the heap), so the resident set
-/// follows what is in use; it costs a few milliseconds, once per epoch.
+/// Two costs of the allocator's defaults, measured on cct_2 and cct_7 (docs/PERFORMANCE.md):
+/// <list type="bullet">
+/// <item>Blocks above the mmap threshold (attention scores of cct_7 are 67 MB a batch) are mapped on every malloc and
+/// unmapped on every free, so each step faults in and zeroes fresh pages: 140,000-770,000 page faults and about 10-20%
+/// of a cct_7 step. While training, <see cref="ReuseFreedBlocks"/> serves every block from the heap and keeps freed ones
+/// there for the next step.</item>
+/// <item>What is freed inside the heap stays resident: over 10 epochs of cct_2 the bytes in use stayed at 70 MB while the
+/// arenas grew from 230 to 282 MB. <see cref="ReleaseFreePages"/> (<c>malloc_trim(0)</c>, once per epoch, a few
+/// milliseconds) hands every whole free page back, so the resident set follows what is in use.</item>
+/// </list>
+/// Both do nothing where the C library is not glibc, and <see cref="ReuseFreedBlocks"/> leaves alone a process whose
+/// malloc was configured through the environment.
 /// </remarks>
 internal static class MallocArenas
 {
+    // glibc's mallopt parameters and its defaults for them (malloc.c).
+    private const int TrimThresholdOption = -1, MmapMaxOption = -4;
+    private const int DefaultTrimThreshold = 128 * 1024, DefaultMmapMax = 65536;
+
+    private static readonly object Gate = new();
+    private static int reusing;
     private static bool unavailable = !OperatingSystem.IsLinux();
 
     /// <summary>Releases the free pages of every malloc arena; does nothing where the C library has no <c>malloc_trim</c>.</summary>
@@ -30,6 +43,72 @@ internal static class MallocArenas
         }
     }
 
+    /// <summary>
+    /// Until the returned scope is disposed, every block comes from the heap (no mmap) and a free never shrinks it, so a
+    /// step reuses the previous step's pages. Scopes nest and may overlap across threads: the last one to end restores
+    /// glibc's default limits and releases the free pages. glibc's dynamic mmap threshold stays off afterwards (any
+    /// mallopt call turns it off); blocks over 128 KB are then mapped again, as they are before a process first frees one.
+    /// </summary>
+    public static IDisposable ReuseFreedBlocks()
+    {
+        if (!TorchRuntime.ReuseFreedMemory || unavailable || ConfiguredThroughEnvironment())
+            return NoScope.Instance;
+        lock (Gate)
+        {
+            if (reusing == 0 && !TrySet(MmapMaxOption, 0, TrimThresholdOption, int.MaxValue))
+                return NoScope.Instance;
+            reusing++;
+        }
+        return new Scope();
+    }
+
+    private static bool ConfiguredThroughEnvironment() =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal))
+        || (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.", StringComparison.Ordinal) ?? false);
+
+    private static bool TrySet(int option, int value, int secondOption, int secondValue)
+    {
+        try
+        {
+            return mallopt(option, value) == 1 && mallopt(secondOption, secondValue) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            unavailable = true;
+            return false;
+        }
+    }
+
+    private sealed class Scope : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) != 0)
+                return;
+            lock (Gate)
+            {
+                if (--reusing > 0)
+                    return;
+                TrySet(MmapMaxOption, DefaultMmapMax, TrimThresholdOption, DefaultTrimThreshold);
+            }
+            ReleaseFreePages();
+        }
+    }
+
+    private sealed class NoScope : IDisposable
+    {
+        public static readonly NoScope Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int malloc_trim(nuint pad);
+
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int mallopt(int parameter, int value);
 }

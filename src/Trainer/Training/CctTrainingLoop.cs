@@ -133,6 +133,8 @@ internal sealed class CctTrainingLoop
             step = state.Steps;
         }
 
+        // Each step's activations reuse the previous step's pages instead of faulting in fresh ones (MallocArenas).
+        using var heap = device.type == DeviceType.CPU ? MallocArenas.ReuseFreedBlocks() : null;
         var order = new int[train.Count];
         double learningRate = schedule.At(Math.Min(step, schedule.TotalSteps - 1));
         bool stoppedEarly = false;
