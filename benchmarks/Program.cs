@@ -103,6 +103,7 @@ if (Runs("choices"))
         ("oneDNN convolutions", on => TorchRuntime.OneDnnConvolutions = on),
         ("channels-last tokenizer", on => Tokenizer.ChannelsLastOnCpu = on),
         ("reuse of freed memory", on => TorchRuntime.ReuseFreedMemory = on),
+        ("half-batches on two threads", on => TorchRuntime.HalfBatchesOnCpu = on),
     };
     foreach (var (name, warmup, steps) in new[]
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Native;
+using Microsoft.ML.CompactTransformer.Training;
 using static TorchSharp.torch;
 
 namespace Benchmarks;
@@ -24,7 +25,8 @@ internal static class TrainStepBenchmark
     /// <param name="warmup">Unmeasured steps first (allocator, oneDNN primitive caches).</param>
     /// <param name="steps">Measured steps.</param>
     /// <param name="matmulSize">
-    /// When positive, three n^3 matmuls run after every measured step and the fastest counts. Another process on the
+    /// When positive, three n^3 matmuls run after every measured step and the fastest counts (with half-batches, two
+    /// at once, one on each of the step's threads). Another process on the
     /// machine changes the available CPU from minute to minute; interleaving puts the ceiling and the step under the
     /// same conditions, so their ratio holds even when both absolute numbers are depressed. (One matmul right after a
     /// CCT-7 step once ran at a fifth of its rate: the first call after a large step pays for the allocator and caches.)
@@ -45,6 +47,9 @@ internal static class TrainStepBenchmark
         using var b = matmulSize > 0 ? randn(matmulSize, matmulSize) : null;
         // The allocator setting the trainer applies while it trains (TorchRuntime.ReuseFreedMemory).
         using var heap = MallocArenas.ReuseFreedBlocks();
+        // And the step split into two half-batches on two threads where the trainer splits it (TorchRuntime.HalfBatchesOnCpu).
+        using var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false);
+        halves?.Seed(1);
         for (int i = 0; i < warmup + steps; i++)
         {
             double cpu = CpuClock.Seconds();
@@ -52,8 +57,16 @@ internal static class TrainStepBenchmark
             using (NewDisposeScope())
             {
                 optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(network.call(images), labels, label_smoothing: 0.1);
-                loss.backward();
+                if (halves is null)
+                    nn.functional.cross_entropy(network.call(images), labels, label_smoothing: 0.1).backward();
+                else
+                    halves.Run(part =>
+                    {
+                        using var scope = NewDisposeScope();
+                        var (start, count) = HalfBatchStep.Of(part, batchSize);
+                        var loss = nn.functional.cross_entropy(network.call(images.narrow(0, start, count)), labels.narrow(0, start, count), label_smoothing: 0.1);
+                        loss.mul((double)count / batchSize).backward();
+                    });
                 optimizer.step();
             }
             if (i < warmup)
@@ -62,13 +75,18 @@ internal static class TrainStepBenchmark
             cpuSeconds.Add(CpuClock.Seconds() - cpu);
             if (a is not null && b is not null)
             {
-                double flops = 2.0 * matmulSize * matmulSize * matmulSize;
+                // With half-batches the step's own threads run one matmul each at the same time (one intra-op thread
+                // each, as the halves do): the machine's rate either way, without changing the step's thread setting.
+                double flops = 2.0 * matmulSize * matmulSize * matmulSize * (halves is null ? 1 : 2);
                 double best = 0, bestPerCpu = 0;
                 for (int r = 0; r < 3; r++)
                 {
                     cpu = CpuClock.Seconds();
                     clock.Restart();
-                    mm(a, b).Dispose();
+                    if (halves is null)
+                        mm(a, b).Dispose();
+                    else
+                        halves.Run(_ => mm(a, b).Dispose());
                     double wall = clock.Elapsed.TotalSeconds;
                     double used = CpuClock.Seconds() - cpu;
                     best = Math.Max(best, flops / wall / 1e9);

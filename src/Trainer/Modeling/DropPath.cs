@@ -29,7 +29,7 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
         var shape = new long[x.dim()];
         Array.Fill(shape, 1L);
         shape[0] = x.shape[0];
-        var mask = (rand(shape, dtype: x.dtype, device: x.device) + keep).floor_();
+        var mask = (StepRandomness.Uniform(shape, x.dtype, x.device) + keep).floor_();
         return x.div(keep).mul_(mask).MoveToOuterDisposeScope();
     }
 }

@@ -19,7 +19,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
     private readonly Linear qkv;
     private readonly Linear proj;
-    private readonly Dropout proj_drop;
+    private readonly StepDropout proj_drop;
     private readonly int numHeads;
     private readonly double attentionDropout;
     private readonly ValueMixing mixing;
@@ -32,7 +32,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
         this.mixing = mixing;
         qkv = nn.Linear(arch.EmbeddingDim, 3L * arch.EmbeddingDim, hasBias: false);
         proj = nn.Linear(arch.EmbeddingDim, arch.EmbeddingDim);
-        proj_drop = nn.Dropout(arch.Dropout);
+        proj_drop = new StepDropout(arch.Dropout);
         RegisterComponents();
     }
 
@@ -48,7 +48,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
         var v = mixing.Apply(parts[2], tokenDim: 2, AttentionScope.SelfAttention);
         double dropout = training ? attentionDropout : 0.0;
         var attended = dropout > 0 && x.device_type == DeviceType.CPU
-            ? nn.functional.dropout(q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(c / numHeads)).softmax(-1), dropout, training: true).matmul(v)
+            ? StepRandomness.Dropout(q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(c / numHeads)).softmax(-1), dropout, training: true).matmul(v)
             : nn.functional.scaled_dot_product_attention(q, k, v, p: dropout);
         var merged = attended.transpose(1, 2).reshape(b, n, c);
         return proj_drop.call(proj.call(merged)).MoveToOuterDisposeScope();

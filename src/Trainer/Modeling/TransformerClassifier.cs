@@ -14,7 +14,7 @@ public sealed class TransformerClassifier : nn.Module<Tensor, Tensor>
     private readonly Parameter? positional_emb;
     private readonly Parameter? class_emb;
     private readonly Linear? attention_pool;
-    private readonly Dropout dropout;
+    private readonly StepDropout dropout;
     private readonly ModuleList<TransformerEncoderLayer> blocks;
     private readonly LayerNorm norm;
     private readonly Linear fc;
@@ -36,7 +36,7 @@ public sealed class TransformerClassifier : nn.Module<Tensor, Tensor>
             PositionalEmbeddingKind.Sine => nn.Parameter(SinePositionalEmbedding.Create(arch.SequenceLength, d), requires_grad: false),
             _ => null,
         };
-        dropout = nn.Dropout(arch.Dropout);
+        dropout = new StepDropout(arch.Dropout);
 
         blocks = nn.ModuleList<TransformerEncoderLayer>();
         for (int i = 0; i < arch.NumLayers; i++)

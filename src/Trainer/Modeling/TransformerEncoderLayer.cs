@@ -13,10 +13,10 @@ public sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor>
     private readonly LayerNorm pre_norm;
     private readonly SelfAttention self_attn;
     private readonly Linear linear1;
-    private readonly Dropout dropout1;
+    private readonly StepDropout dropout1;
     private readonly LayerNorm norm1;
     private readonly Linear linear2;
-    private readonly Dropout dropout2;
+    private readonly StepDropout dropout2;
     private readonly DropPath drop_path;
     private readonly NormPlacement placement;
 
@@ -28,10 +28,10 @@ public sealed class TransformerEncoderLayer : nn.Module<Tensor, Tensor>
         pre_norm = nn.LayerNorm(arch.EmbeddingDim);
         self_attn = new SelfAttention(arch, mixing);
         linear1 = nn.Linear(arch.EmbeddingDim, arch.MlpHiddenDim);
-        dropout1 = nn.Dropout(arch.Dropout);
+        dropout1 = new StepDropout(arch.Dropout);
         norm1 = nn.LayerNorm(arch.EmbeddingDim);
         linear2 = nn.Linear(arch.MlpHiddenDim, arch.EmbeddingDim);
-        dropout2 = nn.Dropout(arch.Dropout);
+        dropout2 = new StepDropout(arch.Dropout);
         drop_path = new DropPath(dropPathRate);
         RegisterComponents();
     }

@@ -135,6 +135,7 @@ internal sealed class CctTrainingLoop
 
         // Each step's activations reuse the previous step's pages instead of faulting in fresh ones (MallocArenas).
         using var heap = device.type == DeviceType.CPU ? MallocArenas.ReuseFreedBlocks() : null;
+        using var halves = HalfBatchStep.For(device, imageMixing is not null, precision is not null);
         var order = new int[train.Count];
         double learningRate = schedule.At(Math.Min(step, schedule.TotalSteps - 1));
         bool stoppedEarly = false;
@@ -145,15 +146,17 @@ internal sealed class CctTrainingLoop
             // makes the same draws as an uninterrupted one without storing generator state.
             var (torchSeed, dataSeed) = EpochSeeds(settings.Seed, epoch);
             manual_seed(torchSeed);
+            halves?.Seed(torchSeed);
             if (device.type == DeviceType.CUDA)
                 cuda.manual_seed_all(torchSeed);
             var random = new Random(dataSeed);
             Shuffle(order, random);
             network.train();
             batches.Begin(order, random);
-            // Running sums stay on the device; reading them once per epoch avoids a GPU sync per batch.
-            using var lossSum = zeros(1, ScalarType.Float64, device);
-            using var correct = zeros(1, ScalarType.Int64, device);
+            // Running sums stay on the device; reading them once per epoch avoids a GPU sync per batch. One pair per
+            // half-batch thread, so that the halves never add into the same tensor at once.
+            using var lossSums = zeros(2, ScalarType.Float64, device);
+            using var corrects = zeros(2, ScalarType.Int64, device);
             for (int start = 0; start < order.Length; start += batchSize)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -168,16 +171,10 @@ internal sealed class CctTrainingLoop
 
                 var (images, labels, ownWeights) = batches.Next();
                 optimizer.zero_grad();
-                Tensor logits, loss;
-                // Forward and loss under autocast when mixed precision is on (backward follows the recorded types).
-                using (Autocast.Enter(device, precision))
-                {
-                    logits = network.call(images);
-                    loss = ownWeights is null
-                        ? ClassificationLoss.CrossEntropy(logits, labels, settings.LabelSmoothing)
-                        : ClassificationLoss.MixedCrossEntropy(logits, labels, ownWeights, settings.LabelSmoothing);
-                }
-                loss.backward();
+                if (halves is null)
+                    ForwardBackward(images, labels, ownWeights, lossSums[0], corrects[0], precision);
+                else
+                    halves.Run(part => TrainHalf(part, images, labels, lossSums[part], corrects[part]));
                 if (settings.GradientClipNorm is { } maxNorm)
                 {
                     if (optimizer is FlatAdamW flatAdamW)
@@ -186,19 +183,12 @@ internal sealed class CctTrainingLoop
                         nn.utils.clip_grad_norm_(parameters, maxNorm);
                 }
                 optimizer.step();
-
-                using (no_grad())
-                {
-                    lossSum.add_(loss.detach().to_type(ScalarType.Float64).mul(count));
-                    // With mixing, an image counts as right when the top logit is its own (pre-mixing) label.
-                    correct.add_(logits.argmax(1).eq(labels).sum());
-                }
                 step++;
                 int stepInEpoch = start / batchSize + 1;
                 if (settings.StepCallback is { } onStep && (stepInEpoch % settings.StepCallbackEvery == 0 || stepInEpoch == stepsPerEpoch))
                 {
                     // Only here does the running loss leave the device (one sync per call, not per step).
-                    double runningLoss = DeviceScalars.Read(lossSum) / (start + count);
+                    double runningLoss = ReadSum(lossSums) / (start + count);
                     onStep(new StepProgress(epoch + 1, settings.Epochs, stepInEpoch, stepsPerEpoch, runningLoss, learningRate));
                 }
             }
@@ -207,11 +197,15 @@ internal sealed class CctTrainingLoop
             if (cancellationToken.IsCancellationRequested)
                 return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
             double trainSeconds = clock.Elapsed.TotalSeconds;
-            double trainLoss = DeviceScalars.Read(lossSum) / train.Count;
-            double trainAccuracy = DeviceScalars.Read(correct) / train.Count;
+            double trainLoss = ReadSum(lossSums) / train.Count;
+            double trainAccuracy = ReadSum(corrects) / train.Count;
 
-            var evaluation = validation is null ? null
-                : CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, settings.MixedPrecision, cancellationToken);
+            EvaluationMetrics? evaluation = null;
+            if (validation is not null)
+            {
+                using (halves?.AllThreads())
+                    evaluation = CctPredictor.Evaluate(network, validation, normalization, evaluationBatchSize, settings.MixedPrecision, cancellationToken);
+            }
             if (cancellationToken.IsCancellationRequested)
                 return Finish(history, normalization, step, tracker, cancelled: true, stoppedEarly: false, onDevice);
             var metrics = new EpochMetrics
@@ -250,6 +244,59 @@ internal sealed class CctTrainingLoop
             MallocArenas.ReleaseFreePages();
         }
         return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly, onDevice);
+    }
+
+    /// <summary>
+    /// Forward, loss and backward of a whole batch; adds the batch's loss sum and correct count to the running sums. Under
+    /// autocast when mixed precision is on (backward follows the recorded types).
+    /// </summary>
+    private void ForwardBackward(Tensor images, Tensor labels, Tensor? ownWeights, Tensor lossSum, Tensor correct, ScalarType? precision)
+    {
+        Tensor logits, loss;
+        using (Autocast.Enter(Device, precision))
+        {
+            logits = network.call(images);
+            loss = ownWeights is null
+                ? ClassificationLoss.CrossEntropy(logits, labels, settings.LabelSmoothing)
+                : ClassificationLoss.MixedCrossEntropy(logits, labels, ownWeights, settings.LabelSmoothing);
+        }
+        loss.backward();
+        AddStatistics(logits, loss, labels, lossSum, correct);
+    }
+
+    /// <summary>
+    /// Half <paramref name="part"/> of a batch (<see cref="HalfBatchStep"/>): its mean loss, weighted by its share of the
+    /// batch, back-propagated into the shared gradients; its loss sum and correct count added to this half's running sums.
+    /// </summary>
+    private void TrainHalf(int part, Tensor images, Tensor labels, Tensor lossSum, Tensor correct)
+    {
+        long batch = images.shape[0];
+        var (start, count) = HalfBatchStep.Of(part, batch);
+        if (count == 0)
+            return;
+        using var scope = NewDisposeScope();
+        var halfLabels = labels.narrow(0, start, count);
+        var logits = network.call(images.narrow(0, start, count));
+        var loss = ClassificationLoss.CrossEntropy(logits, halfLabels, settings.LabelSmoothing);
+        loss.mul((double)count / batch).backward();
+        AddStatistics(logits, loss, halfLabels, lossSum, correct);
+    }
+
+    private static void AddStatistics(Tensor logits, Tensor meanLoss, Tensor labels, Tensor lossSum, Tensor correct)
+    {
+        using (no_grad())
+        {
+            lossSum.add_(meanLoss.detach().to_type(ScalarType.Float64).mul(labels.shape[0]));
+            // With mixing, an image counts as right when the top logit is its own (pre-mixing) label.
+            correct.add_(logits.argmax(1).eq(labels).sum());
+        }
+    }
+
+    // Both halves' running sums, read from the device at once.
+    private static double ReadSum(Tensor sums)
+    {
+        using var total = sums.sum();
+        return DeviceScalars.Read(total);
     }
 
     // The best epoch's weights replace the last ones whenever a metric picks one.

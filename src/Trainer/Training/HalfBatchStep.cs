@@ -1,0 +1,143 @@
+using System.Runtime.ExceptionServices;
+using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.CompactTransformer.Training;
+
+/// <summary>
+/// Runs the forward and backward passes of a CPU training step as two half-batches at once, one on the calling thread and
+/// one on a worker, each with a single intra-op thread; both backward passes add into the same gradients.
+/// </summary>
+/// <remarks>
+/// Why: with one batch on two intra-op threads, only ~1.7 of 2 cores were busy in a cct_2 step. Many of its operations
+/// are too small for libtorch to split (and the attention's batched products of 64x64 matrices ran on one thread), and
+/// every operation ends in a join. Two independent halves keep both cores busy: 10-15% faster steps side by side
+/// (docs/PERFORMANCE.md).
+/// Reproducible: each half draws dropout and drop path from a generator of its own (<see cref="StepRandomness"/>),
+/// seeded per epoch, and a parameter's gradient is the sum of exactly two parts, whose order does not change a float sum.
+/// Each half's loss is its mean scaled by its share of the batch, so the gradients are those of the whole batch's mean.
+/// The calling thread keeps one intra-op thread while this object lives; <see cref="AllThreads"/> lends it the previous
+/// count for work outside the step (evaluation).
+/// </remarks>
+internal sealed class HalfBatchStep : IDisposable
+{
+    private readonly int threads;
+    private readonly Thread worker;
+    private readonly SemaphoreSlim started = new(0);
+    private readonly SemaphoreSlim finished = new(0);
+    private readonly Generator[] generators = new Generator[2];
+    private Action<int>? half;
+    private Exception? workerFailure;
+    private bool stopping;
+    private bool disposed;
+
+    private HalfBatchStep(int threads)
+    {
+        this.threads = threads;
+        for (int part = 0; part < 2; part++)
+            generators[part] = new Generator(0, CPU);
+        set_num_threads(1);
+        worker = new Thread(Work) { IsBackground = true, Name = "cct half-batch step" };
+        worker.Start();
+    }
+
+    /// <summary>
+    /// A half-batch step for training on <paramref name="device"/>, or null where it does not apply: not the CPU, fewer
+    /// than two intra-op threads, mixed images (a mixed image's partner is in the other half), autocast, or switched off
+    /// (<see cref="TorchRuntime.HalfBatchesOnCpu"/>).
+    /// </summary>
+    public static HalfBatchStep? For(Device device, bool mixesImages, bool autocast) =>
+        device.type == DeviceType.CPU && TorchRuntime.HalfBatchesOnCpu && !mixesImages && !autocast && get_num_threads() >= 2
+            ? new HalfBatchStep(get_num_threads())
+            : null;
+
+    /// <summary>Reseeds the halves' generators from <paramref name="seed"/> (at the start of every epoch).</summary>
+    public void Seed(long seed)
+    {
+        for (int part = 0; part < 2; part++)
+            generators[part].manual_seed(unchecked(seed * 2 + part + 1) & long.MaxValue);
+    }
+
+    /// <summary>
+    /// Number of images of half <paramref name="part"/> (0 or 1) of a batch of <paramref name="count"/>, and where it starts:
+    /// the first half takes the odd image.
+    /// </summary>
+    public static (long Start, long Count) Of(int part, long count) =>
+        part == 0 ? (0, (count + 1) / 2) : ((count + 1) / 2, count / 2);
+
+    /// <summary>Runs <paramref name="body"/>(0) here and <paramref name="body"/>(1) on the worker at the same time; returns when both are done.</summary>
+    public void Run(Action<int> body)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        half = body;
+        workerFailure = null;
+        started.Release();
+        Exception? failure = null;
+        try
+        {
+            using (StepRandomness.Use(generators[0]))
+                body(0);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finished.Wait();
+        half = null;
+        if ((failure ?? workerFailure) is { } thrown)
+            ExceptionDispatchInfo.Throw(thrown);
+    }
+
+    /// <summary>Gives the calling thread its previous intra-op thread count until the returned scope is disposed.</summary>
+    public IDisposable AllThreads()
+    {
+        set_num_threads(threads);
+        return new OneThreadAgain();
+    }
+
+    private void Work()
+    {
+        set_num_threads(1);
+        while (true)
+        {
+            started.Wait();
+            if (stopping)
+                return;
+            try
+            {
+                using (StepRandomness.Use(generators[1]))
+                    half!(1);
+            }
+            catch (Exception e)
+            {
+                workerFailure = e;
+            }
+            finally
+            {
+                finished.Release();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        stopping = true;
+        started.Release();
+        worker.Join();
+        set_num_threads(threads);
+        foreach (var generator in generators)
+            generator.Dispose();
+        started.Dispose();
+        finished.Dispose();
+    }
+
+    private sealed class OneThreadAgain : IDisposable
+    {
+        public void Dispose() => set_num_threads(1);
+    }
+}
