@@ -22,6 +22,7 @@ internal static class MallocArenas
     // glibc's mallopt parameters and its defaults for them (malloc.c).
     private const int TrimThresholdOption = -1, MmapMaxOption = -4;
     private const int DefaultTrimThreshold = 128 * 1024, DefaultMmapMax = 65536;
+    private const int ConsolidationThreshold = 64 * 1024; // FASTBIN_CONSOLIDATION_THRESHOLD: a free this large may trim
 
     private static readonly object Gate = new();
     private static int reusing;
@@ -40,6 +41,25 @@ internal static class MallocArenas
         {
             // Not glibc (musl, for one, has no malloc_trim): its allocator keeps its own policy.
             unavailable = true;
+        }
+    }
+
+    /// <summary>
+    /// Shrinks the top of the calling thread's heap, which <see cref="ReleaseFreePages"/> leaves alone in a thread's own
+    /// arena (every thread but the first allocates from one): glibc trims it when a free of 64 KB or more finds it above
+    /// the trim threshold, so lower the threshold to its default for one such free.
+    /// </summary>
+    public static void ReleaseThisThreadsHeapTop()
+    {
+        if (unavailable)
+            return;
+        lock (Gate)
+        {
+            if (reusing > 0)
+                TrySet(TrimThresholdOption, DefaultTrimThreshold);
+            Marshal.FreeHGlobal(Marshal.AllocHGlobal(ConsolidationThreshold));
+            if (reusing > 0)
+                TrySet(TrimThresholdOption, int.MaxValue);
         }
     }
 
@@ -66,11 +86,11 @@ internal static class MallocArenas
         Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal))
         || (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.", StringComparison.Ordinal) ?? false);
 
-    private static bool TrySet(int option, int value, int secondOption, int secondValue)
+    private static bool TrySet(int option, int value, int secondOption = 0, int secondValue = 0)
     {
         try
         {
-            return mallopt(option, value) == 1 && mallopt(secondOption, secondValue) == 1;
+            return mallopt(option, value) == 1 && (secondOption == 0 || mallopt(secondOption, secondValue) == 1);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -241,6 +241,8 @@ internal sealed class CctTrainingLoop
                 TrainingCheckpoint.Write(settings.CheckpointFolder!, state, network, optimizer, tracker);
             }
             progress?.Report(metrics);
+            halves?.Run(_ => MallocArenas.ReleaseThisThreadsHeapTop());
+            MallocArenas.ReleaseThisThreadsHeapTop();
             MallocArenas.ReleaseFreePages();
         }
         return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly, onDevice);

@@ -1,0 +1,177 @@
+using Microsoft.ML.CompactTransformer.Modeling;
+using Microsoft.ML.CompactTransformer.Native;
+using Microsoft.ML.CompactTransformer.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.CompactTransformer.Tests.Training;
+
+/// <summary>
+/// The CPU training step split into two half-batches on two threads (Training/HalfBatchStep): the whole batch's
+/// gradients, bitwise repeatable with dropout and drop path on, failures reported, thread counts restored.
+/// </summary>
+[Collection(TorchGlobalStateCollection.Name)]
+public sealed class HalfBatchStepTests : IDisposable
+{
+    private readonly int threads = get_num_threads();
+
+    public HalfBatchStepTests()
+    {
+        TorchRuntime.EnsureInitialized();
+        set_num_threads(2);
+    }
+
+    public void Dispose() => set_num_threads(threads);
+
+    private static CctNetwork Network(double dropout)
+    {
+        manual_seed(11);
+        var network = new CctNetwork(QuadrantImages.TinyArchitecture with
+        {
+            NumLayers = 2,
+            Dropout = dropout,
+            AttentionDropout = dropout,
+            StochasticDepth = dropout,
+        });
+        network.train();
+        return network;
+    }
+
+    private static (Tensor Images, Tensor Labels) Batch(long count)
+    {
+        var generator = new Generator(3, CPU);
+        var a = QuadrantImages.TinyArchitecture;
+        return (randn([count, a.InputChannels, a.ImageHeight, a.ImageWidth], generator: generator),
+            randint(0, a.NumClasses, [count], ScalarType.Int64, generator: generator));
+    }
+
+    // Gradients after one split step of the batch, in parameter order.
+    private static Tensor[] SplitGradients(CctNetwork network, Tensor images, Tensor labels, long seed)
+    {
+        using var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false);
+        Assert.NotNull(halves);
+        halves.Seed(seed);
+        network.zero_grad();
+        long batch = images.shape[0];
+        halves.Run(part =>
+        {
+            using var scope = NewDisposeScope();
+            var (start, count) = HalfBatchStep.Of(part, batch);
+            var loss = nn.functional.cross_entropy(network.call(images.narrow(0, start, count)), labels.narrow(0, start, count), label_smoothing: 0.1);
+            loss.mul((double)count / batch).backward();
+        });
+        return network.parameters().Select(p => p.grad!.clone()).ToArray();
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
+
+    [Fact]
+    public void TwoHalvesGiveTheWholeBatchsGradients()
+    {
+        using var network = Network(dropout: 0);
+        var (images, labels) = Batch(33); // odd: the first half takes the extra image
+        network.zero_grad();
+        nn.functional.cross_entropy(network.call(images), labels, label_smoothing: 0.1).backward();
+        var whole = network.parameters().Select(p => p.grad!.clone()).ToArray();
+
+        var split = SplitGradients(network, images, labels, seed: 1);
+
+        Assert.Equal(whole.Length, split.Length);
+        for (int i = 0; i < whole.Length; i++)
+        {
+            double scale = Math.Max(whole[i].abs().max().item<float>(), 1e-12);
+            double difference = (whole[i] - split[i]).abs().max().item<float>();
+            // Relative to the parameter's largest gradient; the absolute floor is for gradients that are rounding noise.
+            Assert.True(difference <= 1e-5 * scale + 1e-8, $"parameter {i}: split gradients differ by {difference:E2} (largest {scale:E2})");
+        }
+    }
+
+    [Fact]
+    public void WithDropoutTheHalvesRepeatBitwiseAndLeaveTheGlobalGeneratorAlone()
+    {
+        using var network = Network(dropout: 0.3);
+        var (images, labels) = Batch(32);
+        manual_seed(7);
+        var first = SplitGradients(network, images, labels, seed: 5);
+        var globalAfter = rand(4);
+        manual_seed(7);
+        var globalUntouched = rand(4);
+        Assert.True(Same(globalAfter, globalUntouched), "the split step drew from libtorch's global generator");
+
+        for (int repeat = 0; repeat < 3; repeat++)
+        {
+            var again = SplitGradients(network, images, labels, seed: 5);
+            for (int i = 0; i < first.Length; i++)
+                Assert.True(Same(first[i], again[i]), $"repeat {repeat}: gradients of parameter {i} changed");
+        }
+        var otherSeed = SplitGradients(network, images, labels, seed: 6);
+        Assert.Contains(first.Zip(otherSeed), pair => !Same(pair.First, pair.Second));
+    }
+
+    [Fact]
+    public void AppliesOnlyToTheCpuWithTwoThreadsNoMixingNoAutocastAndSwitchedOn()
+    {
+        using (var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false))
+        {
+            Assert.NotNull(halves);
+            Assert.Equal(1, get_num_threads()); // the calling thread does its half on one thread
+            using (halves.AllThreads())
+                Assert.Equal(2, get_num_threads());
+            Assert.Equal(1, get_num_threads());
+        }
+        Assert.Equal(2, get_num_threads());
+
+        Assert.Null(HalfBatchStep.For(CPU, mixesImages: true, autocast: false));
+        Assert.Null(HalfBatchStep.For(CPU, mixesImages: false, autocast: true));
+        Assert.Null(HalfBatchStep.For(new Device(DeviceType.META), mixesImages: false, autocast: false));
+        TorchRuntime.HalfBatchesOnCpu = false;
+        try
+        {
+            Assert.Null(HalfBatchStep.For(CPU, mixesImages: false, autocast: false));
+        }
+        finally
+        {
+            TorchRuntime.HalfBatchesOnCpu = true;
+        }
+        set_num_threads(1);
+        Assert.Null(HalfBatchStep.For(CPU, mixesImages: false, autocast: false));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void AFailureInEitherHalfReachesTheCallerAndTheNextStepRuns(int failing)
+    {
+        using var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false);
+        Assert.NotNull(halves);
+        var ran = new bool[2];
+        var thrown = Assert.Throws<InvalidOperationException>(() => halves.Run(part =>
+        {
+            if (part == failing)
+                throw new InvalidOperationException($"half {part} failed");
+            ran[part] = true;
+        }));
+        Assert.Equal($"half {failing} failed", thrown.Message);
+        Assert.True(ran[1 - failing], "the other half did not run");
+
+        halves.Run(part => ran[part] = false);
+        Assert.Equal([false, false], ran);
+    }
+
+    [Fact]
+    public void TwoFitsOfOneSeedOnTwoThreadsAgreeBitwise()
+    {
+        var train = QuadrantImages.Create(96, seed: 1);
+        var settings = new TrainingSettings { Epochs = 2, BatchSize = 32, LearningRate = 3e-3, Threads = 2, Seed = 9 };
+        float[][] Weights()
+        {
+            using var network = Network(dropout: 0.2);
+            var result = new CctTrainingLoop(network, settings).Run(train);
+            Assert.Equal(6, result.Steps);
+            return network.parameters().Select(p => p.data<float>().ToArray()).ToArray();
+        }
+        var first = Weights();
+        var second = Weights();
+        Assert.Equal(first, second);
+    }
+}
