@@ -114,12 +114,17 @@ public sealed class HalfBatchStepTests : IDisposable
         using (var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false))
         {
             Assert.NotNull(halves);
-            Assert.Equal(1, get_num_threads()); // the calling thread does its half on one thread
+            Assert.Equal(1, get_num_threads()); // the calling thread does its half on one of the two threads
             using (halves.AllThreads())
                 Assert.Equal(2, get_num_threads());
             Assert.Equal(1, get_num_threads());
         }
         Assert.Equal(2, get_num_threads());
+        set_num_threads(4); // more cores: each half gets half of the threads
+        using (HalfBatchStep.For(CPU, mixesImages: false, autocast: false))
+            Assert.Equal(2, get_num_threads());
+        Assert.Equal(4, get_num_threads());
+        set_num_threads(2);
 
         Assert.Null(HalfBatchStep.For(CPU, mixesImages: true, autocast: false));
         Assert.Null(HalfBatchStep.For(CPU, mixesImages: false, autocast: true));

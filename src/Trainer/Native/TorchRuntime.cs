@@ -66,8 +66,8 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Whether a training step on the CPU runs its batch as two halves at once, on two threads with one intra-op thread
-    /// each (default true; it applies with two or more intra-op threads, and not with mixup/cutmix or autocast). Both
+    /// Whether a training step on the CPU runs its batch as two halves at once, on two threads with half of the intra-op
+    /// threads each (default true; it applies with two or more intra-op threads, and not with mixup/cutmix or autocast). Both
     /// backward passes add into the same gradients, which are those of the whole batch. It kept both cores of our 2-core
     /// machines busy where one batch on two intra-op threads left ~15% of them idle (docs/PERFORMANCE.md). Results stay
     /// bitwise reproducible for a seed and thread count; they differ in the last bits from the same run with this off.

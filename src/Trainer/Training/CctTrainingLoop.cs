@@ -174,7 +174,7 @@ internal sealed class CctTrainingLoop
                 if (halves is null)
                     ForwardBackward(images, labels, ownWeights, lossSums[0], corrects[0], precision);
                 else
-                    halves.Run(part => TrainHalf(part, images, labels, lossSums[part], corrects[part]));
+                    halves.Run(part => TrainHalf(part, images, labels, lossSums, corrects));
                 if (settings.GradientClipNorm is { } maxNorm)
                 {
                     if (optimizer is FlatAdamW flatAdamW)
@@ -268,9 +268,10 @@ internal sealed class CctTrainingLoop
 
     /// <summary>
     /// Half <paramref name="part"/> of a batch (<see cref="HalfBatchStep"/>): its mean loss, weighted by its share of the
-    /// batch, back-propagated into the shared gradients; its loss sum and correct count added to this half's running sums.
+    /// batch, back-propagated into the shared gradients; its loss sum and correct count added to element
+    /// <paramref name="part"/> of the running sums. Every tensor it makes is in its own dispose scope, on whichever thread.
     /// </summary>
-    private void TrainHalf(int part, Tensor images, Tensor labels, Tensor lossSum, Tensor correct)
+    private void TrainHalf(int part, Tensor images, Tensor labels, Tensor lossSums, Tensor corrects)
     {
         long batch = images.shape[0];
         var (start, count) = HalfBatchStep.Of(part, batch);
@@ -281,7 +282,7 @@ internal sealed class CctTrainingLoop
         var logits = network.call(images.narrow(0, start, count));
         var loss = ClassificationLoss.CrossEntropy(logits, halfLabels, settings.LabelSmoothing);
         loss.mul((double)count / batch).backward();
-        AddStatistics(logits, loss, halfLabels, lossSum, correct);
+        AddStatistics(logits, loss, halfLabels, lossSums[part], corrects[part]);
     }
 
     private static void AddStatistics(Tensor logits, Tensor meanLoss, Tensor labels, Tensor lossSum, Tensor correct)

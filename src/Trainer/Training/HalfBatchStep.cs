@@ -8,7 +8,8 @@ namespace Microsoft.ML.CompactTransformer.Training;
 
 /// <summary>
 /// Runs the forward and backward passes of a CPU training step as two half-batches at once, one on the calling thread and
-/// one on a worker, each with a single intra-op thread; both backward passes add into the same gradients.
+/// one on a worker, each with half of the intra-op threads (one each on 2 cores); both backward passes add into the same
+/// gradients.
 /// </summary>
 /// <remarks>
 /// Why: with one batch on two intra-op threads, only ~1.7 of 2 cores were busy in a cct_2 step. Many of its operations
@@ -18,8 +19,8 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// Reproducible: each half draws dropout and drop path from a generator of its own (<see cref="StepRandomness"/>),
 /// seeded per epoch, and a parameter's gradient is the sum of exactly two parts, whose order does not change a float sum.
 /// Each half's loss is its mean scaled by its share of the batch, so the gradients are those of the whole batch's mean.
-/// The calling thread keeps one intra-op thread while this object lives; <see cref="AllThreads"/> lends it the previous
-/// count for work outside the step (evaluation).
+/// The calling thread keeps its half of the intra-op threads while this object lives; <see cref="AllThreads"/> lends it
+/// the whole count again for work outside the step (evaluation).
 /// </remarks>
 internal sealed class HalfBatchStep : IDisposable
 {
@@ -38,7 +39,7 @@ internal sealed class HalfBatchStep : IDisposable
         this.threads = threads;
         for (int part = 0; part < 2; part++)
             generators[part] = new Generator(0, CPU);
-        set_num_threads(1);
+        set_num_threads((threads + 1) / 2);
         worker = new Thread(Work) { IsBackground = true, Name = "cct half-batch step" };
         worker.Start();
     }
@@ -94,12 +95,12 @@ internal sealed class HalfBatchStep : IDisposable
     public IDisposable AllThreads()
     {
         set_num_threads(threads);
-        return new OneThreadAgain();
+        return new HalfTheThreadsAgain(threads);
     }
 
     private void Work()
     {
-        set_num_threads(1);
+        set_num_threads(threads / 2);
         while (true)
         {
             started.Wait();
@@ -136,8 +137,8 @@ internal sealed class HalfBatchStep : IDisposable
         finished.Dispose();
     }
 
-    private sealed class OneThreadAgain : IDisposable
+    private sealed class HalfTheThreadsAgain(int threads) : IDisposable
     {
-        public void Dispose() => set_num_threads(1);
+        public void Dispose() => set_num_threads((threads + 1) / 2);
     }
 }
