@@ -75,8 +75,8 @@ internal static class TrainStepBenchmark
             cpuSeconds.Add(CpuClock.Seconds() - cpu);
             if (a is not null && b is not null)
             {
-                // With half-batches the step's own threads run one matmul each at the same time (one intra-op thread
-                // each, as the halves do): the machine's rate either way, without changing the step's thread setting.
+                // With half-batches the step's own two threads run one matmul each at the same time, with the halves'
+                // intra-op threads: the machine's rate either way, without changing the step's thread settings.
                 double flops = 2.0 * matmulSize * matmulSize * matmulSize * (halves is null ? 1 : 2);
                 double best = 0, bestPerCpu = 0;
                 for (int r = 0; r < 3; r++)

@@ -11,8 +11,9 @@ namespace Microsoft.ML.CompactTransformer.Native;
 /// of a cct_7 step. While training, <see cref="ReuseFreedBlocks"/> serves every block from the heap and keeps freed ones
 /// there for the next step.</item>
 /// <item>What is freed inside the heap stays resident: over 10 epochs of cct_2 the bytes in use stayed at 70 MB while the
-/// arenas grew from 230 to 282 MB. <see cref="ReleaseFreePages"/> (<c>malloc_trim(0)</c>, once per epoch, a few
-/// milliseconds) hands every whole free page back, so the resident set follows what is in use.</item>
+/// arenas grew from 230 to 282 MB. <see cref="ReleaseFreePages"/> (<c>malloc_trim(0)</c>, a few milliseconds; training
+/// calls it after every epoch, with <see cref="ReleaseThisThreadsHeapTop"/> on each of its threads) hands every whole
+/// free page back, so the resident set follows what is in use.</item>
 /// </list>
 /// Both do nothing where the C library is not glibc, and <see cref="ReuseFreedBlocks"/> leaves alone a process whose
 /// malloc was configured through the environment.
@@ -45,9 +46,9 @@ internal static class MallocArenas
     }
 
     /// <summary>
-    /// Shrinks the top of the calling thread's heap, which <see cref="ReleaseFreePages"/> leaves alone in a thread's own
-    /// arena (every thread but the first allocates from one): glibc trims it when a free of 64 KB or more finds it above
-    /// the trim threshold, so lower the threshold to its default for one such free.
+    /// Shrinks the top of the calling thread's heap, which <see cref="ReleaseFreePages"/> leaves alone in a per-thread
+    /// arena (threads other than the process's first usually allocate from one): glibc trims it when a free of 64 KB or
+    /// more finds it above the trim threshold, so the threshold is lowered to its default for one such free.
     /// </summary>
     public static void ReleaseThisThreadsHeapTop()
     {

@@ -12,10 +12,9 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// gradients.
 /// </summary>
 /// <remarks>
-/// Why: with one batch on two intra-op threads, only ~1.7 of 2 cores were busy in a cct_2 step. Many of its operations
-/// are too small for libtorch to split (and the attention's batched products of 64x64 matrices ran on one thread), and
-/// every operation ends in a join. Two independent halves keep both cores busy: 10-15% faster steps side by side
-/// (docs/PERFORMANCE.md).
+/// Why: with one batch on two intra-op threads, only ~1.7 of 2 cores were busy in a cct_2 step: many of its operations
+/// are too small for libtorch to split, some kernels are serial (dropout's Bernoulli masks), and every parallel one ends
+/// in a join. Two independent halves keep both cores busy: the step was 1.25x faster side by side (docs/PERFORMANCE.md).
 /// Reproducible: each half draws dropout and drop path from a generator of its own (<see cref="StepRandomness"/>),
 /// seeded per epoch, and a parameter's gradient is the sum of exactly two parts, whose order does not change a float sum.
 /// Each half's loss is its mean scaled by its share of the batch, so the gradients are those of the whole batch's mean.
