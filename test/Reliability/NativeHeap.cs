@@ -18,6 +18,9 @@ internal static class NativeHeap
     [DllImport("libc", EntryPoint = "mallinfo2")]
     private static extern MallInfo2 GetMallInfo2();
 
+    /// <summary>Blocks malloc currently holds as mappings of their own (mallinfo2's hblks).</summary>
+    public static long MappedBlocks() => (long)GetMallInfo2().HBlks;
+
     /// <summary>Bytes in use in all malloc arenas plus those in mmap-ed blocks.</summary>
     public static long InUseBytes()
     {
