@@ -23,16 +23,20 @@ internal static class StepRandomness
 
     /// <summary>
     /// Inverted dropout of <paramref name="x"/> with drop probability <paramref name="p"/> when <paramref name="training"/>:
-    /// libtorch's own dropout on the global generator, or the same computation (Bernoulli keep mask, scaled by
-    /// 1/(1-p)) on this thread's generator.
+    /// libtorch's own dropout on the global generator, or the same computation on this thread's generator: keep where a
+    /// uniform float32 draw is at least p (probability 1 - p, to 2^-24), survivors scaled by 1/(1-p).
     /// </summary>
+    /// <remarks>
+    /// The keep mask comes from uniform draws compared with p rather than from <c>bernoulli_</c>: libtorch draws
+    /// Bernoulli masks serially with a 64-bit draw per element on AMD CPUs, and the comparison was 1.5x faster
+    /// (64 vs 94 ms for one cct_7 half-batch's 32x4x256x256 attention weights on one thread).
+    /// </remarks>
     public static Tensor Dropout(Tensor x, double p, bool training)
     {
         if (current is null || !training || p == 0)
             return nn.functional.dropout(x, p, training);
         using var scope = NewDisposeScope();
-        double keep = 1 - p;
-        var mask = empty_like(x).bernoulli_(keep, generator: current).div_(keep);
+        var mask = rand(x.shape, dtype: x.dtype, device: x.device, generator: current).ge_(p).div_(1 - p);
         return x.mul(mask).MoveToOuterDisposeScope();
     }
 
