@@ -7,7 +7,7 @@ namespace Microsoft.ML.CompactTransformer.Native;
 /// Two costs of the allocator's defaults, measured on cct_2 and cct_7 (docs/PERFORMANCE.md):
 /// <list type="bullet">
 /// <item>Blocks above the mmap threshold (attention scores of cct_7 are 67 MB a batch) are mapped on every malloc and
-/// unmapped on every free, so each step faults in and zeroes fresh pages: 140,000-770,000 page faults and about 10-20%
+/// unmapped on every free, so each step faults in and zeroes fresh pages: 140,000-770,000 page faults and about 7-9%
 /// of a cct_7 step. While training, <see cref="ReuseFreedBlocks"/> serves every block from the heap and keeps freed ones
 /// there for the next step.</item>
 /// <item>What is freed inside the heap stays resident: over 10 epochs of cct_2 the bytes in use stayed at 70 MB while the

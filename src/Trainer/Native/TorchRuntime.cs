@@ -77,7 +77,7 @@ public static class TorchRuntime
     /// <summary>
     /// Whether training on the CPU keeps freed native memory for the next step (default true). libtorch allocates each
     /// step's activations with malloc; by default glibc maps the large ones afresh on every allocation and unmaps them on
-    /// free, so each step pays for page faults on zeroed pages (10-20% of a cct_7_3x1_32 step on our machines). While a Fit
+    /// free, so each step pays for page faults on zeroed pages (7-9% of a cct_7_3x1_32 step on our machines). While a Fit
     /// runs on the CPU, malloc is told to serve every block from its heap and to keep what is freed (mallopt
     /// M_MMAP_MAX = 0, M_TRIM_THRESHOLD = max); the free pages go back to the system after every epoch and when training
     /// ends, where the defaults are restored. This is process-wide while it lasts. It does nothing outside glibc, or when
