@@ -297,85 +297,85 @@ public sealed class FaultTests : IDisposable
     [InlineData(StepsPerEpoch + 2)] // inside the second epoch
     public void Cancelling_Fit_at_step_k_stops_within_one_batch_and_returns_a_model_that_scores(int k)
     {
-        var ml = new MLContext(seed: 1);
-        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16 * StepsPerEpoch, seed: 1));
-        var validation = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16, seed: 2));
-        using var cancel = new CancellationTokenSource();
-        int steps = 0;
-        var options = SyntheticImages.TinyOptions(epochs: 10);
-        options.StepCallbackEvery = 1;
-        options.StepCallback = _ =>
-        {
-            if (++steps == k)
-                cancel.Cancel();
-        };
+        using var run = new CancellingRun(epochs: 10, k);
 
-        using var model = new CompactTransformerEstimator(options).Fit(train, validation, cancel.Token);
+        using var model = new CompactTransformerEstimator(run.Options).Fit(run.Train, run.Validation, run.Cancel.Token);
 
-        Assert.InRange(steps, k, k + 1);
+        Assert.InRange(run.Steps, k, k + 1);
         // Only epochs trained and validated in full are recorded.
         Assert.Equal((k - 1) / StepsPerEpoch, model.History.Epochs.Count);
-        AssertScores(model, validation, 16);
+        AssertScores(model, run.Validation, 16);
     }
 
     [Fact]
     public async Task Cancelling_a_search_mid_trial_stops_within_one_batch_and_returns_the_best_trial_so_far()
     {
-        var ml = new MLContext(seed: 1);
-        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16 * StepsPerEpoch, seed: 1));
-        var validation = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16, seed: 2));
-        using var cancel = new CancellationTokenSource();
-        int steps = 0;
         // Trial 1 trains 2 epochs (8 steps); the search is cancelled at trial 2's third step.
         const int k = 2 * StepsPerEpoch + 3;
-        var options = SyntheticImages.TinyOptions(epochs: 2);
-        options.StepCallbackEvery = 1;
-        options.StepCallback = _ =>
-        {
-            if (Interlocked.Increment(ref steps) == k)
-                cancel.Cancel();
-        };
+        using var run = new CancellingRun(epochs: 2, k);
 
-        var result = await ml.CreateCompactTransformerExperiment(options)
-            .SetDataset(train, validation)
-            .SetSearchSpace<TinySearchSpace>()
-            .SetRandomSearchTuner(epochs: 2)
-            .SetMaxTrials(10)
-            .RunAsync(cancel.Token);
+        var result = await run.Search();
         using var best = result.BestModel;
 
-        Assert.InRange(steps, k, k + 1);
+        Assert.InRange(run.Steps, k, k + 1);
         Assert.Equal(SearchStopReason.Cancelled, result.StopReason);
         Assert.Equal(1, result.BestTrial.TrialId);
         Assert.Single(result.Trials); // the stopped trial is not recorded
-        AssertScores(best, validation, 16);
+        AssertScores(best, run.Validation, 16);
     }
 
     [Fact]
     public async Task Cancelling_a_search_before_any_trial_completed_throws_OperationCanceledException_within_one_batch()
     {
-        var ml = new MLContext(seed: 1);
-        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16 * StepsPerEpoch, seed: 1));
-        var validation = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16, seed: 2));
-        using var cancel = new CancellationTokenSource();
-        int steps = 0;
-        var options = SyntheticImages.TinyOptions(epochs: 2);
-        options.StepCallbackEvery = 1;
-        options.StepCallback = _ =>
-        {
-            if (Interlocked.Increment(ref steps) == 2)
-                cancel.Cancel();
-        };
+        using var run = new CancellingRun(epochs: 2, k: 2);
 
         // The documented outcome: no trial finished, so there is no model to return.
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ml.CreateCompactTransformerExperiment(options)
-            .SetDataset(train, validation)
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(run.Search);
+
+        Assert.InRange(run.Steps, 2, 3);
+    }
+
+    /// <summary>
+    /// 64 training rows (<see cref="StepsPerEpoch"/> steps of 16) and 16 validation rows, with tiny options whose step
+    /// callback counts the steps and cancels <see cref="Cancel"/> at step k.
+    /// </summary>
+    private sealed class CancellingRun : IDisposable
+    {
+        private readonly MLContext ml = new(seed: 1);
+        private int steps;
+
+        public CancellingRun(int epochs, int k)
+        {
+            Train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16 * StepsPerEpoch, seed: 1));
+            Validation = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(16, seed: 2));
+            Options = SyntheticImages.TinyOptions(epochs);
+            Options.StepCallbackEvery = 1;
+            Options.StepCallback = _ =>
+            {
+                if (Interlocked.Increment(ref steps) == k)
+                    Cancel.Cancel();
+            };
+        }
+
+        public IDataView Train { get; }
+
+        public IDataView Validation { get; }
+
+        public CompactTransformerOptions Options { get; }
+
+        public CancellationTokenSource Cancel { get; } = new();
+
+        public int Steps => Volatile.Read(ref steps);
+
+        /// <summary>A random search of up to 10 two-epoch trials over <see cref="TinySearchSpace"/>, cancelled by <see cref="Cancel"/>.</summary>
+        public Task<CompactTransformerSearchResult> Search() => ml.CreateCompactTransformerExperiment(Options)
+            .SetDataset(Train, Validation)
             .SetSearchSpace<TinySearchSpace>()
             .SetRandomSearchTuner(epochs: 2)
             .SetMaxTrials(10)
-            .RunAsync(cancel.Token));
+            .RunAsync(Cancel.Token);
 
-        Assert.InRange(steps, 2, 3);
+        public void Dispose() => Cancel.Dispose();
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------------
