@@ -63,9 +63,8 @@ internal static class TrainStepBenchmark
                     halves.Run(part =>
                     {
                         using var scope = NewDisposeScope();
-                        var (start, count) = HalfBatchStep.Of(part, batchSize);
-                        var loss = nn.functional.cross_entropy(network.call(images.narrow(0, start, count)), labels.narrow(0, start, count), label_smoothing: 0.1);
-                        loss.mul((double)count / batchSize).backward();
+                        var (halfImages, halfLabels, share) = HalfBatchStep.Half(part, images, labels)!.Value;
+                        nn.functional.cross_entropy(network.call(halfImages), halfLabels, label_smoothing: 0.1).mul(share).backward();
                     });
                 optimizer.step();
             }

@@ -52,13 +52,11 @@ public sealed class HalfBatchStepTests : IDisposable
         Assert.NotNull(halves);
         halves.Seed(seed);
         network.zero_grad();
-        long batch = images.shape[0];
         halves.Run(part =>
         {
             using var scope = NewDisposeScope();
-            var (start, count) = HalfBatchStep.Of(part, batch);
-            var loss = nn.functional.cross_entropy(network.call(images.narrow(0, start, count)), labels.narrow(0, start, count), label_smoothing: 0.1);
-            loss.mul((double)count / batch).backward();
+            var (halfImages, halfLabels, share) = HalfBatchStep.Half(part, images, labels)!.Value;
+            nn.functional.cross_entropy(network.call(halfImages), halfLabels, label_smoothing: 0.1).mul(share).backward();
         });
         return network.parameters().Select(p => p.grad!.clone()).ToArray();
     }
@@ -84,6 +82,23 @@ public sealed class HalfBatchStepTests : IDisposable
             // Relative to the parameter's largest gradient; the absolute floor is for gradients that are rounding noise.
             Assert.True(difference <= 1e-5 * scale + 1e-8, $"parameter {i}: split gradients differ by {difference:E2} (largest {scale:E2})");
         }
+    }
+
+    [Fact]
+    public void TheFirstHalfTakesTheOddImageAndABatchOfOneHasNoSecondHalf()
+    {
+        var (images, labels) = Batch(33);
+        var (first, firstLabels, firstShare) = HalfBatchStep.Half(0, images, labels)!.Value;
+        var (second, secondLabels, secondShare) = HalfBatchStep.Half(1, images, labels)!.Value;
+        Assert.Equal([17L, 16L], new[] { first.shape[0], second.shape[0] });
+        Assert.Equal([17L, 16L], new[] { firstLabels.shape[0], secondLabels.shape[0] });
+        Assert.Equal(17.0 / 33, firstShare);
+        Assert.Equal(16.0 / 33, secondShare);
+        Assert.True(Same(second, images.narrow(0, 17, 16)), "the second half is not the batch's last 16 images");
+
+        var (one, oneLabel) = Batch(1);
+        Assert.Equal(1.0, HalfBatchStep.Half(0, one, oneLabel)!.Value.Share);
+        Assert.Null(HalfBatchStep.Half(1, one, oneLabel));
     }
 
     [Fact]

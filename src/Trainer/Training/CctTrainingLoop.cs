@@ -273,15 +273,12 @@ internal sealed class CctTrainingLoop
     /// </summary>
     private void TrainHalf(int part, Tensor images, Tensor labels, Tensor lossSums, Tensor corrects)
     {
-        long batch = images.shape[0];
-        var (start, count) = HalfBatchStep.Of(part, batch);
-        if (count == 0)
-            return;
         using var scope = NewDisposeScope();
-        var halfLabels = labels.narrow(0, start, count);
-        var logits = network.call(images.narrow(0, start, count));
+        if (HalfBatchStep.Half(part, images, labels) is not var (halfImages, halfLabels, share))
+            return;
+        var logits = network.call(halfImages);
         var loss = ClassificationLoss.CrossEntropy(logits, halfLabels, settings.LabelSmoothing);
-        loss.mul((double)count / batch).backward();
+        loss.mul(share).backward();
         AddStatistics(logits, loss, halfLabels, lossSums[part], corrects[part]);
     }
 

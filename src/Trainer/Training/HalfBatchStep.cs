@@ -61,11 +61,17 @@ internal sealed class HalfBatchStep : IDisposable
     }
 
     /// <summary>
-    /// Number of images of half <paramref name="part"/> (0 or 1) of a batch of <paramref name="count"/>, and where it starts:
-    /// the first half takes the odd image.
+    /// Half <paramref name="part"/> (0 or 1) of a batch: views of its images and labels, and its share of the batch, by
+    /// which its mean loss is weighted so that the halves' gradients add up to the batch's. The first half takes the odd
+    /// image; null for the second half of a batch of one.
     /// </summary>
-    public static (long Start, long Count) Of(int part, long count) =>
-        part == 0 ? (0, (count + 1) / 2) : ((count + 1) / 2, count / 2);
+    public static (Tensor Images, Tensor Labels, double Share)? Half(int part, Tensor images, Tensor labels)
+    {
+        long batch = images.shape[0];
+        long start = part == 0 ? 0 : (batch + 1) / 2;
+        long count = part == 0 ? (batch + 1) / 2 : batch / 2;
+        return count == 0 ? null : (images.narrow(0, start, count), labels.narrow(0, start, count), (double)count / batch);
+    }
 
     /// <summary>Runs <paramref name="body"/>(0) here and <paramref name="body"/>(1) on the worker at the same time; returns when both are done.</summary>
     public void Run(Action<int> body)
