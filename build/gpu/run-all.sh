@@ -5,7 +5,8 @@
 # table and leaves at most 8 files in $OUT: summary.md, gpu-run.log, parity.csv, steps.csv, fashion-mnist.csv,
 # cifar-runs.csv, cifar-summary.md. Stages that fail or run out of time are reported, and the others still run.
 # Environment: CCT_GPU_DEVICE (cuda; cpu for a dry run without a GPU), CCT_GPU_BUDGET_S (seconds for all stages,
-# default 450), CCT_GPU_QUICK=1 (a few steps and epochs, to try the script), CCT_TORCH_LIB (libtorch's folder;
+# default 450), CCT_GPU_STAGES (the stages to run, e.g. "info steps-ours cifar-study"; default all), CIFAR_CAP_S (the
+# CIFAR study's own cap, default 400), CCT_GPU_QUICK=1 (a few steps and epochs, to try the script), CCT_TORCH_LIB (libtorch's folder;
 # default: the one of python3's torch), CIFAR_EPOCHS / CIFAR_SEEDS / FM_SEEDS.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,6 +41,9 @@ echo "stage,seconds,exit" > "$work/stages.csv"
 # stage NAME MAX_SECONDS COMMAND...: runs COMMAND with a timeout of MAX_SECONDS, cut to what the budget has left.
 stage() {
   local name=$1 cap=$2; shift 2
+  if [ -n "${CCT_GPU_STAGES:-}" ] && [[ " $CCT_GPU_STAGES " != *" ${name%%-seed*} "* ]]; then
+    echo "== $name: not asked for (CCT_GPU_STAGES)"; return
+  fi
   local left=$(( budget - ($(date +%s) - start) ))
   local limit=$(( cap < left ? cap : left ))
   if [ "$limit" -lt 10 ]; then
@@ -70,7 +74,7 @@ for seed in $fm_seeds; do
     --seed "$seed" --device "$device" --output "$work/fm/seed$seed"
 done
 read -r -a cifar_flags < "$root/build/gpu/cifar-study.flags"
-stage cifar-study 400 "$app/cct" compare --data "$base/data/cifar-10" "${cifar_flags[@]}" --epochs "$cifar_epochs" \
+stage cifar-study "${CIFAR_CAP_S:-400}" "$app/cct" compare --data "$base/data/cifar-10" "${cifar_flags[@]}" --epochs "$cifar_epochs" \
   --seeds "$cifar_seeds" --seed 0 --device "$device" --output "$work/cifar"
 
 python3 "$root/build/gpu/summarize.py" report "$work" "$out" "$root/docs/results/gpu-check/fashion-mnist-cpu.csv"

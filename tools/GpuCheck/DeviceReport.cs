@@ -36,7 +36,8 @@ internal static class DeviceReport
             var pinned = host.pin_memory();
             var copy = pinned.to(device, non_blocking: true);
             cuda.synchronize();
-            bool same = copy.cpu().equal(host).item<bool>();
+            // Tensor.equal is the element-wise comparison in TorchSharp, not torch.equal: reduce it.
+            bool same = copy.cpu().eq(host).all().item<bool>();
             Console.WriteLine($"page-locked memory {pinned.is_pinned()}; non-blocking copy of 4 MiB equal: {same}");
             ok &= same && pinned.is_pinned();
         }
