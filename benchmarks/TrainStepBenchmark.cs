@@ -50,6 +50,7 @@ internal static class TrainStepBenchmark
         // And the step split into two half-batches on two threads where the trainer splits it (TorchRuntime.HalfBatchesOnCpu).
         using var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false);
         halves?.Seed(1);
+        int imagesPerPiece = HalfBatchStep.ImagesPerPiece(architecture);
         for (int i = 0; i < warmup + steps; i++)
         {
             double cpu = CpuClock.Seconds();
@@ -60,12 +61,8 @@ internal static class TrainStepBenchmark
                 if (halves is null)
                     nn.functional.cross_entropy(network.call(images), labels, label_smoothing: 0.1).backward();
                 else
-                    halves.Run(part =>
-                    {
-                        using var scope = NewDisposeScope();
-                        var (halfImages, halfLabels, share) = HalfBatchStep.Half(part, images, labels)!.Value;
-                        nn.functional.cross_entropy(network.call(halfImages), halfLabels, label_smoothing: 0.1).mul(share).backward();
-                    });
+                    halves.Run(part => HalfBatchStep.Backward(part, images, labels, imagesPerPiece,
+                        (pieceImages, pieceLabels) => nn.functional.cross_entropy(network.call(pieceImages), pieceLabels, label_smoothing: 0.1)));
                 optimizer.step();
             }
             if (i < warmup)

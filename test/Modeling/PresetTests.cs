@@ -21,6 +21,17 @@ public class PresetTests
         Assert.Equal(expected, CountParameters(network));
     }
 
+    // Worked out by hand from the layer shapes (per image, float elements):
+    // cct_2_3x2_32: first conv 64 x 32 x 32 = 65,536 (second conv 128 x 16 x 16, attention 2 x 64 x 64, qkv 64 x 384);
+    // cct_7_3x1_32: conv 256 x 32 x 32 = 262,144 = attention 4 x 256 x 256 (qkv 256 x 768, MLP 256 x 512);
+    // vit_7_4_32: qkv 65 x 768 = 49,920 with the class token (attention 4 x 65 x 65, MLP 65 x 512, patches 256 x 8 x 8).
+    [Theory]
+    [InlineData("cct_2_3x2_32", 65_536)]
+    [InlineData("cct_7_3x1_32", 262_144)]
+    [InlineData("vit_7_4_32", 49_920)]
+    public void LargestActivationIsTheBiggestLayerOutputPerImage(string name, long expected) =>
+        Assert.Equal(expected, CctPresets.Get(name).LargestActivationElements);
+
     [Fact]
     public void FashionMnistShapedTwinHasThePublishedCount()
     {

@@ -14,14 +14,24 @@ namespace Microsoft.ML.CompactTransformer.Tests.Training;
 public sealed class HalfBatchStepTests : IDisposable
 {
     private readonly int threads = get_num_threads();
+    private readonly bool oneDnn;
 
     public HalfBatchStepTests()
     {
         TorchRuntime.EnsureInitialized();
         set_num_threads(2);
+        // Training's convolutions (the test run's default is libtorch's reference ones): their weight gradient for one
+        // batch of 33 was 8e-5 (0.6%) off a float64 computation here, while oneDNN's and pieces of 5 were within 5e-9, so
+        // with them the whole batch would be the inaccurate side of the comparison.
+        oneDnn = TorchRuntime.OneDnnConvolutions;
+        TorchRuntime.OneDnnConvolutions = true;
     }
 
-    public void Dispose() => set_num_threads(threads);
+    public void Dispose()
+    {
+        set_num_threads(threads);
+        TorchRuntime.OneDnnConvolutions = oneDnn;
+    }
 
     private static CctNetwork Network(double dropout)
     {
@@ -46,25 +56,23 @@ public sealed class HalfBatchStepTests : IDisposable
     }
 
     // Gradients after one split step of the batch, in parameter order.
-    private static Tensor[] SplitGradients(CctNetwork network, Tensor images, Tensor labels, long seed)
+    private static Tensor[] SplitGradients(CctNetwork network, Tensor images, Tensor labels, long seed, int imagesPerPiece = int.MaxValue)
     {
         using var halves = HalfBatchStep.For(CPU, mixesImages: false, autocast: false);
         Assert.NotNull(halves);
         halves.Seed(seed);
         network.zero_grad();
-        halves.Run(part =>
-        {
-            using var scope = NewDisposeScope();
-            var (halfImages, halfLabels, share) = HalfBatchStep.Half(part, images, labels)!.Value;
-            nn.functional.cross_entropy(network.call(halfImages), halfLabels, label_smoothing: 0.1).mul(share).backward();
-        });
+        halves.Run(part => HalfBatchStep.Backward(part, images, labels, imagesPerPiece,
+            (pieceImages, pieceLabels) => nn.functional.cross_entropy(network.call(pieceImages), pieceLabels, label_smoothing: 0.1)));
         return network.parameters().Select(p => p.grad!.clone()).ToArray();
     }
 
     private static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
 
-    [Fact]
-    public void TwoHalvesGiveTheWholeBatchsGradients()
+    [Theory]
+    [InlineData(int.MaxValue)] // each half at once
+    [InlineData(5)] // halves of 17 and 16 images in pieces of 5, 4, 4, 4 and 4, 4, 4, 4
+    public void TwoHalvesGiveTheWholeBatchsGradients(int imagesPerPiece)
     {
         using var network = Network(dropout: 0);
         var (images, labels) = Batch(33); // odd: the first half takes the extra image
@@ -72,7 +80,7 @@ public sealed class HalfBatchStepTests : IDisposable
         nn.functional.cross_entropy(network.call(images), labels, label_smoothing: 0.1).backward();
         var whole = network.parameters().Select(p => p.grad!.clone()).ToArray();
 
-        var split = SplitGradients(network, images, labels, seed: 1);
+        var split = SplitGradients(network, images, labels, seed: 1, imagesPerPiece);
 
         Assert.Equal(whole.Length, split.Length);
         for (int i = 0; i < whole.Length; i++)
@@ -101,13 +109,15 @@ public sealed class HalfBatchStepTests : IDisposable
         Assert.Null(HalfBatchStep.Half(1, one, oneLabel));
     }
 
-    [Fact]
-    public void WithDropoutTheHalvesRepeatBitwiseAndLeaveTheGlobalGeneratorAlone()
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(5)] // pieces: gradients of several pieces meet in one backward per half, in a fixed order
+    public void WithDropoutTheHalvesRepeatBitwiseAndLeaveTheGlobalGeneratorAlone(int imagesPerPiece)
     {
         using var network = Network(dropout: 0.3);
         var (images, labels) = Batch(32);
         manual_seed(7);
-        var first = SplitGradients(network, images, labels, seed: 5);
+        var first = SplitGradients(network, images, labels, seed: 5, imagesPerPiece);
         var globalAfter = rand(4);
         manual_seed(7);
         var globalUntouched = rand(4);
@@ -115,12 +125,45 @@ public sealed class HalfBatchStepTests : IDisposable
 
         for (int repeat = 0; repeat < 3; repeat++)
         {
-            var again = SplitGradients(network, images, labels, seed: 5);
+            var again = SplitGradients(network, images, labels, seed: 5, imagesPerPiece);
             for (int i = 0; i < first.Length; i++)
                 Assert.True(Same(first[i], again[i]), $"repeat {repeat}: gradients of parameter {i} changed");
         }
-        var otherSeed = SplitGradients(network, images, labels, seed: 6);
+        var otherSeed = SplitGradients(network, images, labels, seed: 6, imagesPerPiece);
         Assert.Contains(first.Zip(otherSeed), pair => !Same(pair.First, pair.Second));
+    }
+
+    [Fact]
+    public void AHalfRunsInEvenPiecesInOrderEachWeightedByItsShareOfTheBatch()
+    {
+        var (images, labels) = Batch(33);
+        var seen = new List<(long Count, bool Consecutive)>();
+        long next = 17; // the second half starts after the first half's 17 images
+        using var weight = ones(1, requires_grad: true);
+        HalfBatchStep.Backward(1, images, labels, imagesPerPiece: 6, (pieceImages, pieceLabels) =>
+        {
+            long count = pieceImages.shape[0];
+            seen.Add((count, Same(pieceImages, images.narrow(0, next, count)) && Same(pieceLabels, labels.narrow(0, next, count))));
+            next += count;
+            return weight.sum(); // a "mean loss" of 1 per piece: the weight's gradient is the sum of the pieces' weights
+        });
+        Assert.Equal([(6L, true), (5L, true), (5L, true)], seen); // 16 images in ceil(16/6) = 3 pieces, as even as they go
+        Assert.Equal(16.0 / 33, weight.grad!.item<float>(), 6);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => HalfBatchStep.Backward(0, images, labels, 0, (i, _) => i.sum()));
+    }
+
+    [Fact]
+    public void PiecesKeepTheLargestActivationUnderAPerThreadHeap()
+    {
+        // cct_7_3x1_32 makes 1 MiB blocks per image (262,144 floats): 60 images per piece, so a half of 64 runs as 32 + 32.
+        Assert.Equal(60, HalfBatchStep.ImagesPerPiece(CctPresets.Get("cct_7_3x1_32")));
+        Assert.Equal(240, HalfBatchStep.ImagesPerPiece(CctPresets.Get("cct_2_3x2_32")));
+        Assert.True(HalfBatchStep.PieceBytes < 64L << 20, "a piece's largest block must fit a 64 MB per-thread heap");
+        // cct_14_7x2_384: the first convolution's 64 x 192 x 192 floats are 9 MiB per image, so 6 images per piece.
+        Assert.Equal(6, HalfBatchStep.ImagesPerPiece(CctPresets.Get("cct_14_7x2_384")));
+        // An image whose activations alone pass the limit still runs, one per piece.
+        Assert.Equal(1, HalfBatchStep.ImagesPerPiece(CctPresets.Get("cct_2_3x2_32") with { ImageHeight = 4096, ImageWidth = 4096 }));
     }
 
     [Fact]

@@ -82,18 +82,42 @@ public sealed record CctArchitecture
     /// <summary>Length of the sequence the encoder sees (N, plus one for a class token).</summary>
     public int SequenceLength => NumTokens + (Pooling == PoolingKind.ClassToken ? 1 : 0);
 
+    /// <summary>
+    /// Elements of the largest single tensor a training forward pass makes per image: a tokenizer convolution's output
+    /// (before pooling), the attention weights (heads x L x L), the qkv projection (L x 3d) or the MLP's hidden layer.
+    /// </summary>
+    internal long LargestActivationElements
+    {
+        get
+        {
+            long length = SequenceLength;
+            long largest = Math.Max(NumHeads * length * length, length * Math.Max(3L * EmbeddingDim, MlpHiddenDim));
+            int layers = Tokenizer == TokenizerKind.Patch ? 1 : NumConvLayers;
+            int height = ImageHeight, width = ImageWidth;
+            for (int i = 0; i < layers; i++)
+            {
+                (height, width) = (ConvolvedSide(height), ConvolvedSide(width));
+                long channels = i == layers - 1 ? EmbeddingDim : ConvHiddenChannels;
+                largest = Math.Max(largest, channels * height * width);
+                (height, width) = (PooledSide(height), PooledSide(width));
+            }
+            return largest;
+        }
+    }
+
     private int GridSide(int pixels)
     {
         int size = pixels;
         int layers = Tokenizer == TokenizerKind.Patch ? 1 : NumConvLayers;
         for (int i = 0; i < layers; i++)
-        {
-            size = (size + 2 * ConvPadding - KernelSize) / ConvStride + 1;
-            if (Tokenizer == TokenizerKind.Convolutional)
-                size = (size + 2 * 1 - 3) / 2 + 1; // MaxPool2d(3, stride 2, padding 1)
-        }
+            size = PooledSide(ConvolvedSide(size));
         return size;
     }
+
+    private int ConvolvedSide(int size) => (size + 2 * ConvPadding - KernelSize) / ConvStride + 1;
+
+    // MaxPool2d(3, stride 2, padding 1) after every CCT convolution; none after a patch embedding.
+    private int PooledSide(int size) => Tokenizer == TokenizerKind.Convolutional ? (size + 2 * 1 - 3) / 2 + 1 : size;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first field that cannot build a network.</summary>
     public void Validate()

@@ -9,7 +9,9 @@ namespace Microsoft.ML.CompactTransformer.Native;
 /// <item>Blocks above the mmap threshold (attention scores of cct_7 are 67 MB a batch) are mapped on every malloc and
 /// unmapped on every free, so each step faults in and zeroes fresh pages: 140,000-770,000 page faults and about 7-9%
 /// of a cct_7 step. While training, <see cref="ReuseFreedBlocks"/> serves every block from the heap and keeps freed ones
-/// there for the next step.</item>
+/// there for the next step. On threads other than the process's first, glibc's per-thread heaps (64 MB each) are also
+/// kept when they empty, which by default unmaps them: the half-batch worker then faulted 6,000-14,000 pages per cct_7
+/// step instead of 40,000-90,000 (a block over 64 MB is mapped there whatever the settings, see Training/HalfBatchStep).</item>
 /// <item>What is freed inside the heap stays resident: over 10 epochs of cct_2 the bytes in use stayed at 70 MB while the
 /// arenas grew from 230 to 282 MB. <see cref="ReleaseFreePages"/> (<c>malloc_trim(0)</c>, a few milliseconds; training
 /// calls it after every epoch, with <see cref="ReleaseThisThreadsHeapTop"/> on each of its threads) hands every whole
@@ -21,8 +23,10 @@ namespace Microsoft.ML.CompactTransformer.Native;
 internal static class MallocArenas
 {
     // glibc's mallopt parameters and its defaults for them (malloc.c).
-    private const int TrimThresholdOption = -1, MmapMaxOption = -4;
-    private const int DefaultTrimThreshold = 128 * 1024, DefaultMmapMax = 65536;
+    private const int TrimThresholdOption = -1, TopPadOption = -2, MmapMaxOption = -4;
+    private const int DefaultTrimThreshold = 128 * 1024, DefaultTopPad = 128 * 1024, DefaultMmapMax = 65536;
+    // Twice glibc's largest per-thread heap (64 MB on 64-bit): a heap_trim that keeps this much never unmaps a heap.
+    private const int KeepingTopPad = 256 * 1024 * 1024;
     private const int ConsolidationThreshold = 64 * 1024; // FASTBIN_CONSOLIDATION_THRESHOLD: a free this large may trim
 
     private static readonly object Gate = new();
@@ -47,8 +51,9 @@ internal static class MallocArenas
 
     /// <summary>
     /// Shrinks the top of the calling thread's heap, which <see cref="ReleaseFreePages"/> leaves alone in a per-thread
-    /// arena (threads other than the process's first usually allocate from one): glibc trims it when a free of 64 KB or
-    /// more finds it above the trim threshold, so the threshold is lowered to its default for one such free.
+    /// arena (threads other than the process's first usually allocate from one), and unmaps its emptied heaps: glibc does
+    /// that when a free of 64 KB or more finds the top above the trim threshold and the pad, so both are lowered to their
+    /// defaults for one such free.
     /// </summary>
     public static void ReleaseThisThreadsHeapTop()
     {
@@ -57,16 +62,16 @@ internal static class MallocArenas
         lock (Gate)
         {
             if (reusing > 0)
-                TrySet(TrimThresholdOption, DefaultTrimThreshold);
+                TrySet(TrimThresholdOption, DefaultTrimThreshold, TopPadOption, DefaultTopPad);
             Marshal.FreeHGlobal(Marshal.AllocHGlobal(ConsolidationThreshold));
             if (reusing > 0)
-                TrySet(TrimThresholdOption, int.MaxValue);
+                TrySet(TrimThresholdOption, int.MaxValue, TopPadOption, KeepingTopPad);
         }
     }
 
     /// <summary>
-    /// Until the returned scope is disposed, every block comes from the heap (no mmap) and a free never shrinks it, so a
-    /// step reuses the previous step's pages. Scopes nest and may overlap across threads: the last one to end restores
+    /// Until the returned scope is disposed, every block comes from the heap (no mmap) and a free never shrinks it or
+    /// unmaps a per-thread heap (M_TOP_PAD above the size of such a heap), so a step reuses the previous step's pages. Scopes nest and may overlap across threads: the last one to end restores
     /// glibc's default limits and releases the free pages. glibc's dynamic mmap threshold stays off afterwards (any
     /// mallopt call turns it off); blocks over 128 KB are then mapped again, as they are before a process first frees one.
     /// </summary>
@@ -76,7 +81,7 @@ internal static class MallocArenas
             return NoScope.Instance;
         lock (Gate)
         {
-            if (reusing == 0 && !TrySet(MmapMaxOption, 0, TrimThresholdOption, int.MaxValue))
+            if (reusing == 0 && !(TrySet(MmapMaxOption, 0, TrimThresholdOption, int.MaxValue) && TrySet(TopPadOption, KeepingTopPad)))
                 return NoScope.Instance;
             reusing++;
         }
@@ -113,7 +118,10 @@ internal static class MallocArenas
                 if (--reusing > 0)
                     return;
                 TrySet(MmapMaxOption, DefaultMmapMax, TrimThresholdOption, DefaultTrimThreshold);
+                TrySet(TopPadOption, DefaultTopPad);
             }
+            // The heaps this thread emptied while they were kept go now, as glibc would have unmapped them.
+            ReleaseThisThreadsHeapTop();
             ReleaseFreePages();
         }
     }

@@ -136,6 +136,7 @@ internal sealed class CctTrainingLoop
         // Each step's activations reuse the previous step's pages instead of faulting in fresh ones (MallocArenas).
         using var heap = device.type == DeviceType.CPU ? MallocArenas.ReuseFreedBlocks() : null;
         using var halves = HalfBatchStep.For(device, imageMixing is not null, precision is not null);
+        int imagesPerPiece = HalfBatchStep.ImagesPerPiece(network.Architecture);
         var order = new int[train.Count];
         double learningRate = schedule.At(Math.Min(step, schedule.TotalSteps - 1));
         bool stoppedEarly = false;
@@ -174,7 +175,7 @@ internal sealed class CctTrainingLoop
                 if (halves is null)
                     ForwardBackward(images, labels, ownWeights, lossSums[0], corrects[0], precision);
                 else
-                    halves.Run(part => TrainHalf(part, images, labels, lossSums, corrects));
+                    halves.Run(part => TrainHalf(part, images, labels, imagesPerPiece, lossSums, corrects));
                 if (settings.GradientClipNorm is { } maxNorm)
                 {
                     if (optimizer is FlatAdamW flatAdamW)
@@ -267,20 +268,19 @@ internal sealed class CctTrainingLoop
     }
 
     /// <summary>
-    /// Half <paramref name="part"/> of a batch (<see cref="HalfBatchStep"/>): its mean loss, weighted by its share of the
-    /// batch, back-propagated into the shared gradients; its loss sum and correct count added to element
-    /// <paramref name="part"/> of the running sums. Every tensor it makes is in its own dispose scope, on whichever thread.
+    /// Half <paramref name="part"/> of a batch (<see cref="HalfBatchStep"/>), in pieces where the network's activations
+    /// call for them: the loss weighted by the half's share of the batch, back-propagated into the shared gradients; its
+    /// loss sum and correct count added to element <paramref name="part"/> of the running sums. Every tensor it makes is in
+    /// a dispose scope of its own, on whichever thread.
     /// </summary>
-    private void TrainHalf(int part, Tensor images, Tensor labels, Tensor lossSums, Tensor corrects)
-    {
-        using var scope = NewDisposeScope();
-        if (HalfBatchStep.Half(part, images, labels) is not var (halfImages, halfLabels, share))
-            return;
-        var logits = network.call(halfImages);
-        var loss = ClassificationLoss.CrossEntropy(logits, halfLabels, settings.LabelSmoothing);
-        loss.mul(share).backward();
-        AddStatistics(logits, loss, halfLabels, lossSums[part], corrects[part]);
-    }
+    private void TrainHalf(int part, Tensor images, Tensor labels, int imagesPerPiece, Tensor lossSums, Tensor corrects) =>
+        HalfBatchStep.Backward(part, images, labels, imagesPerPiece, (pieceImages, pieceLabels) =>
+        {
+            var logits = network.call(pieceImages);
+            var loss = ClassificationLoss.CrossEntropy(logits, pieceLabels, settings.LabelSmoothing);
+            AddStatistics(logits, loss, pieceLabels, lossSums[part], corrects[part]);
+            return loss;
+        });
 
     private static void AddStatistics(Tensor logits, Tensor meanLoss, Tensor labels, Tensor lossSum, Tensor correct)
     {

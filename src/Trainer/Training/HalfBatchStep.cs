@@ -23,6 +23,9 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// </remarks>
 internal sealed class HalfBatchStep : IDisposable
 {
+    /// <summary>Largest activation a piece of a half-batch may make: under the 64 MB of a per-thread glibc heap (see <see cref="Backward"/>).</summary>
+    public const long PieceBytes = 60L << 20;
+
     private readonly int threads;
     private readonly Thread worker;
     private readonly SemaphoreSlim started = new(0);
@@ -71,6 +74,46 @@ internal sealed class HalfBatchStep : IDisposable
         long start = part == 0 ? 0 : (batch + 1) / 2;
         long count = part == 0 ? (batch + 1) / 2 : batch / 2;
         return count == 0 ? null : (images.narrow(0, start, count), labels.narrow(0, start, count), (double)count / batch);
+    }
+
+    /// <summary>
+    /// Images of one half-batch that run through the network at once, for <paramref name="architecture"/>: all of a half
+    /// unless its largest activation would then pass <see cref="PieceBytes"/>.
+    /// </summary>
+    public static int ImagesPerPiece(CctArchitecture architecture) =>
+        (int)Math.Clamp(PieceBytes / (sizeof(float) * architecture.LargestActivationElements), 1, int.MaxValue);
+
+    /// <summary>
+    /// Forward and loss of half <paramref name="part"/> of a batch, in pieces of at most <paramref name="imagesPerPiece"/>
+    /// images one after another, then one backward pass through the sum of the pieces' mean losses, each weighted by its
+    /// share of the whole batch. <paramref name="meanLoss"/>(images, labels) runs the network on a piece and returns its
+    /// mean loss (and may record statistics). Nothing for the empty second half of a batch of one.
+    /// </summary>
+    /// <remarks>
+    /// Pieces, because glibc serves a thread other than the process's first from heaps of at most 64 MB: a larger block
+    /// (cct_7's attention weights and first convolution's output for 64 images are 64 MiB each) is mapped and unmapped
+    /// on every malloc and free, about a million page faults per cct_7 step on the worker thread, whatever mallopt says.
+    /// One backward through the sum rather than one per piece: autograd adds the pieces' gradients in a fixed order
+    /// before a single addition into the shared gradients, so two halves still give the same bits in either order.
+    /// </remarks>
+    public static void Backward(int part, Tensor images, Tensor labels, int imagesPerPiece, Func<Tensor, Tensor, Tensor> meanLoss)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(imagesPerPiece, 1);
+        using var scope = NewDisposeScope();
+        if (Half(part, images, labels) is not var (halfImages, halfLabels, _))
+            return;
+        long count = halfImages.shape[0], batch = images.shape[0];
+        long pieces = (count + imagesPerPiece - 1) / imagesPerPiece;
+        Tensor? total = null;
+        for (long piece = 0, start = 0; piece < pieces; piece++)
+        {
+            // As even as the count allows: the first pieces take the extra images.
+            long size = count / pieces + (piece < count % pieces ? 1 : 0);
+            var weighted = meanLoss(halfImages.narrow(0, start, size), halfLabels.narrow(0, start, size)).mul((double)size / batch);
+            total = total is null ? weighted : total.add(weighted);
+            start += size;
+        }
+        total!.backward();
     }
 
     /// <summary>Runs <paramref name="body"/>(0) here and <paramref name="body"/>(1) on the worker at the same time; returns when both are done.</summary>
