@@ -5,6 +5,7 @@ using System.Text;
 using Benchmarks;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Native;
+using Microsoft.ML.CompactTransformer.Training;
 using static Benchmarks.ResultTable;
 
 // dotnet run --project benchmarks -c Release -- [--quick] [--output file.md] [--image-folder DIR] [--only LIST]
@@ -94,6 +95,12 @@ if (Runs("training"))
     }
 }
 
+// A section-2 row: the train step with a choice on and off, in wall and CPU time.
+void AddOnOff(string area, string measurement, TrainStepBenchmark.Result on, TrainStepBenchmark.Result off) =>
+    table.Add(area, measurement,
+        $"{F(on.SecondsPerStep * 1000, 0)} / {F(off.SecondsPerStep * 1000, 0)} ms (off {F(off.SecondsPerStep / on.SecondsPerStep, 2)}x); " +
+        $"{F(on.CpuSecondsPerStep * 1000, 0)} / {F(off.CpuSecondsPerStep * 1000, 0)} CPU-ms (off {F(off.CpuSecondsPerStep / on.CpuSecondsPerStep, 2)}x)");
+
 if (Runs("choices"))
 {
     // 2. What each CPU choice buys: the train step with the choice on and off, side by side (the "on" numbers are
@@ -126,11 +133,31 @@ if (Runs("choices"))
             {
                 set(true);
             }
-            table.Add($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU",
-                $"{F(on.SecondsPerStep * 1000, 0)} / {F(off.SecondsPerStep * 1000, 0)} ms (off {F(off.SecondsPerStep / on.SecondsPerStep, 2)}x); " +
-                $"{F(on.CpuSecondsPerStep * 1000, 0)} / {F(off.CpuSecondsPerStep * 1000, 0)} CPU-ms (off {F(off.CpuSecondsPerStep / on.CpuSecondsPerStep, 2)}x)");
+            AddOnOff($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU", on, off);
         }
     }
+}
+
+if (Runs("choices"))
+{
+    // Pieces matter where a half-batch's largest activation passes a per-thread glibc heap (64 MB): cct_7 at batch 128,
+    // the recipe's batch (its attention weights are then 64 MiB per half). At the suite's batch 64 there is one piece.
+    const int recipeBatch = 128;
+    var arch = CctPresets.Get("cct_7_3x1_32");
+    Progress($"pieces on/off cct_7_3x1_32 batch {recipeBatch}");
+    long limit = HalfBatchStep.PieceBytes;
+    var on = TrainStepBenchmark.Run(arch, recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps);
+    HalfBatchStep.PieceBytes = long.MaxValue;
+    TrainStepBenchmark.Result off;
+    try
+    {
+        off = TrainStepBenchmark.Run(arch, recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps);
+    }
+    finally
+    {
+        HalfBatchStep.PieceBytes = limit;
+    }
+    AddOnOff("2 half-batches in pieces under 64 MB cct_7_3x1_32", $"train step at batch {recipeBatch}, on / off ({settings.OneDnnLargeSteps} steps each): wall; CPU", on, off);
 }
 
 if (memory is not null)

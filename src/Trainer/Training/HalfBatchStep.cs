@@ -23,8 +23,11 @@ namespace Microsoft.ML.CompactTransformer.Training;
 /// </remarks>
 internal sealed class HalfBatchStep : IDisposable
 {
-    /// <summary>Largest activation a piece of a half-batch may make: under the 64 MB of a per-thread glibc heap (see <see cref="Backward"/>).</summary>
-    public const long PieceBytes = 60L << 20;
+    /// <summary>
+    /// Largest activation a piece of a half-batch may make: under the 64 MB of a per-thread glibc heap (see
+    /// <see cref="Backward"/>). Settable for the side-by-side measurement in benchmarks/.
+    /// </summary>
+    public static long PieceBytes { get; set; } = 60L << 20;
 
     private readonly int threads;
     private readonly Thread worker;
