@@ -60,31 +60,16 @@ public sealed class MallocArenasTests(ITestOutputHelper log)
     public void While_freed_blocks_are_reused_a_block_of_a_freed_size_is_written_again_without_page_faults()
     {
         // What the setting is for, on a thread of its own. A second block is kept alive so that freeing the first does not
-        // empty the heap (the next test covers an emptied one). A freed block may first merge with
-        // a free neighbour whose pages were handed back earlier, so the fewest faults of three cycles count: the steady
-        // state, which is what a training step sees.
+        // empty the heap (the next test covers an emptied one).
         const int size = 16 << 20;
-        long faults = -1;
-        var thread = new Thread(() =>
+        long faults = FewestFaultsOnAThreadOfItsOwn(size, countedFrom: 0, arrange: () =>
         {
-            using (MallocArenas.ReuseFreedBlocks())
-            {
-                IntPtr first = Marshal.AllocHGlobal(size);
-                IntPtr keep = Marshal.AllocHGlobal(size); // the heap stays in use when the first block is freed
-                FaultsWriting(first, size);
-                Marshal.FreeHGlobal(first);
-                for (int cycle = 0; cycle < 3; cycle++)
-                {
-                    IntPtr again = Marshal.AllocHGlobal(size);
-                    long written = FaultsWriting(again, size);
-                    faults = faults < 0 ? written : Math.Min(faults, written);
-                    Marshal.FreeHGlobal(again);
-                }
-                Marshal.FreeHGlobal(keep);
-            }
+            IntPtr first = Marshal.AllocHGlobal(size);
+            IntPtr keep = Marshal.AllocHGlobal(size); // the heap stays in use when the first block is freed
+            FaultsWriting(first, size);
+            Marshal.FreeHGlobal(first);
+            return keep;
         });
-        thread.Start();
-        thread.Join();
         long pages = size / Environment.SystemPageSize;
         log.WriteLine($"page faults writing a {size >> 20} MB block of a freed size again (fewest of 3 cycles): {faults} of {pages} pages");
         Assert.InRange(faults, 0, pages / 20);
@@ -97,28 +82,15 @@ public sealed class MallocArenasTests(ITestOutputHelper log)
         // heaps of at most 64 MB, and by default unmaps a heap as soon as its last block is freed, so the next step faults
         // it in again. Two 40 MB blocks cannot share one heap; freeing the second empties the heap it is in.
         const int size = 40 << 20;
-        long faults = -1;
-        var thread = new Thread(() =>
+        // The first cycle does not count: it maps the heap the later ones find emptied.
+        long faults = FewestFaultsOnAThreadOfItsOwn(size, countedFrom: 1, arrange: () =>
         {
-            using (MallocArenas.ReuseFreedBlocks())
-            {
-                IntPtr first = Marshal.AllocHGlobal(size);
-                FaultsWriting(first, size);
-                for (int cycle = 0; cycle < 3; cycle++)
-                {
-                    IntPtr second = Marshal.AllocHGlobal(size);
-                    long written = FaultsWriting(second, size);
-                    if (cycle > 0)
-                        faults = faults < 0 ? written : Math.Min(faults, written);
-                    Marshal.FreeHGlobal(second);
-                }
-                Marshal.FreeHGlobal(first);
-            }
+            IntPtr first = Marshal.AllocHGlobal(size);
+            FaultsWriting(first, size);
+            return first;
         });
-        thread.Start();
-        thread.Join();
         long pages = size / Environment.SystemPageSize;
-        log.WriteLine($"page faults writing a {size >> 20} MB block in a heap emptied by the previous free (fewest of 2 cycles): {faults} of {pages} pages");
+        log.WriteLine($"page faults writing a {size >> 20} MB block in a heap emptied by the previous free (fewest of the last 2 cycles): {faults} of {pages} pages");
         Assert.InRange(faults, 0, pages / 20);
     }
 
@@ -159,6 +131,36 @@ public sealed class MallocArenasTests(ITestOutputHelper log)
             foreach (var block in kept)
                 Marshal.FreeHGlobal(block);
         }
+    }
+
+    /// <summary>
+    /// On a new thread, while freed blocks are reused: <paramref name="arrange"/> sets the heap up and returns a block it
+    /// keeps, then three cycles allocate, write and free a block of <paramref name="size"/> bytes; the fewest page faults
+    /// of the cycles from <paramref name="countedFrom"/> on (a freed block may first merge with a neighbour whose pages
+    /// were handed back earlier: the steady state is what a training step sees).
+    /// </summary>
+    private static long FewestFaultsOnAThreadOfItsOwn(int size, int countedFrom, Func<IntPtr> arrange)
+    {
+        long faults = -1;
+        var thread = new Thread(() =>
+        {
+            using (MallocArenas.ReuseFreedBlocks())
+            {
+                IntPtr kept = arrange();
+                for (int cycle = 0; cycle < 3; cycle++)
+                {
+                    IntPtr block = Marshal.AllocHGlobal(size);
+                    long written = FaultsWriting(block, size);
+                    if (cycle >= countedFrom)
+                        faults = faults < 0 ? written : Math.Min(faults, written);
+                    Marshal.FreeHGlobal(block);
+                }
+                Marshal.FreeHGlobal(kept);
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return faults;
     }
 
     /// <summary>Minor page faults of this thread while it writes every byte of <paramref name="size"/> bytes at <paramref name="block"/>.</summary>
