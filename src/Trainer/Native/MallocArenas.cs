@@ -71,8 +71,9 @@ internal static class MallocArenas
 
     /// <summary>
     /// Until the returned scope is disposed, every block comes from the heap (no mmap) and a free never shrinks it or
-    /// unmaps a per-thread heap (M_TOP_PAD above the size of such a heap), so a step reuses the previous step's pages. Scopes nest and may overlap across threads: the last one to end restores
-    /// glibc's default limits and releases the free pages. glibc's dynamic mmap threshold stays off afterwards (any
+    /// unmaps a per-thread heap (M_TOP_PAD above the size of such a heap), so a step reuses the previous step's pages.
+    /// Scopes nest and may overlap across threads: the last one to end restores glibc's default limits, unmaps the heaps
+    /// its own thread emptied and releases the free pages. glibc's dynamic mmap threshold stays off afterwards (any
     /// mallopt call turns it off); blocks over 128 KB are then mapped again, as they are before a process first frees one.
     /// </summary>
     public static IDisposable ReuseFreedBlocks()

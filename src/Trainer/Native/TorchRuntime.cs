@@ -79,9 +79,10 @@ public static class TorchRuntime
     /// step's activations with malloc; by default glibc maps the large ones afresh on every allocation and unmaps them on
     /// free, so each step pays for page faults on zeroed pages (7-9% of a cct_7_3x1_32 step on our machines). While a Fit
     /// runs on the CPU, malloc is told to serve every block from its heap and to keep what is freed (mallopt
-    /// M_MMAP_MAX = 0, M_TRIM_THRESHOLD = max, M_TOP_PAD = 256 MB); the free pages go back to the system after every epoch and when training
-    /// ends, where the defaults are restored. This is process-wide while it lasts. It does nothing outside glibc, or when
-    /// malloc was configured through the environment (<c>MALLOC_*</c> variables or <c>GLIBC_TUNABLES</c>).
+    /// M_MMAP_MAX = 0, M_TRIM_THRESHOLD = max, M_TOP_PAD = 256 MB); the free pages go back to the system after every
+    /// epoch and when training ends, where the defaults are restored. This is process-wide while it lasts. It does nothing
+    /// outside glibc, or when malloc was configured through the environment (<c>MALLOC_*</c> variables or
+    /// <c>GLIBC_TUNABLES</c>).
     /// </summary>
     public static bool ReuseFreedMemory { get; set; } = true;
 
