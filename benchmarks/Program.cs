@@ -95,11 +95,25 @@ if (Runs("training"))
     }
 }
 
-// A section-2 row: the train step with a choice on and off, in wall and CPU time.
-void AddOnOff(string area, string measurement, TrainStepBenchmark.Result on, TrainStepBenchmark.Result off) =>
+// A section-2 measurement: the train step with a choice on, then off (switched back on afterwards), side by side, as one
+// table row in wall and CPU time.
+void AddOnOff(string area, string measurement, CctArchitecture arch, int batch, int warmup, int steps, Action<bool> set)
+{
+    var on = TrainStepBenchmark.Run(arch, batch, warmup, steps);
+    set(false);
+    TrainStepBenchmark.Result off;
+    try
+    {
+        off = TrainStepBenchmark.Run(arch, batch, warmup, steps);
+    }
+    finally
+    {
+        set(true);
+    }
     table.Add(area, measurement,
         $"{F(on.SecondsPerStep * 1000, 0)} / {F(off.SecondsPerStep * 1000, 0)} ms (off {F(off.SecondsPerStep / on.SecondsPerStep, 2)}x); " +
         $"{F(on.CpuSecondsPerStep * 1000, 0)} / {F(off.CpuSecondsPerStep * 1000, 0)} CPU-ms (off {F(off.CpuSecondsPerStep / on.CpuSecondsPerStep, 2)}x)");
+}
 
 if (Runs("choices"))
 {
@@ -122,42 +136,19 @@ if (Runs("choices"))
         foreach (var (choice, set) in switches)
         {
             Progress($"{choice} on/off {name}");
-            var on = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps);
-            set(false);
-            TrainStepBenchmark.Result off;
-            try
-            {
-                off = TrainStepBenchmark.Run(arch, settings.BatchSize, warmup, steps);
-            }
-            finally
-            {
-                set(true);
-            }
-            AddOnOff($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU", on, off);
+            AddOnOff($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU", arch, settings.BatchSize, warmup, steps, set);
         }
     }
-}
 
-if (Runs("choices"))
-{
     // Pieces matter where a half-batch's largest activation passes a per-thread glibc heap (64 MB): cct_7 at batch 128,
     // the recipe's batch (its attention weights are then 64 MiB per half). At the suite's batch 64 there is one piece.
     const int recipeBatch = 128;
-    var arch = CctPresets.Get("cct_7_3x1_32");
-    Progress($"pieces on/off cct_7_3x1_32 batch {recipeBatch}");
     long limit = HalfBatchStep.PieceBytes;
-    var on = TrainStepBenchmark.Run(arch, recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps);
-    HalfBatchStep.PieceBytes = long.MaxValue;
-    TrainStepBenchmark.Result off;
-    try
-    {
-        off = TrainStepBenchmark.Run(arch, recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps);
-    }
-    finally
-    {
-        HalfBatchStep.PieceBytes = limit;
-    }
-    AddOnOff("2 half-batches in pieces under 64 MB cct_7_3x1_32", $"train step at batch {recipeBatch}, on / off ({settings.OneDnnLargeSteps} steps each): wall; CPU", on, off);
+    Progress($"pieces on/off cct_7_3x1_32 batch {recipeBatch}");
+    AddOnOff("2 half-batches in pieces under 64 MB cct_7_3x1_32",
+        $"train step at batch {recipeBatch}, on / off ({settings.OneDnnLargeSteps} steps each): wall; CPU",
+        CctPresets.Get("cct_7_3x1_32"), recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps,
+        on => HalfBatchStep.PieceBytes = on ? limit : long.MaxValue);
 }
 
 if (memory is not null)
