@@ -242,8 +242,11 @@ internal sealed class CctTrainingLoop
                 TrainingCheckpoint.Write(settings.CheckpointFolder!, state, network, optimizer, tracker);
             }
             progress?.Report(metrics);
-            halves?.Run(_ => MallocArenas.ReleaseThisThreadsHeapTop());
-            MallocArenas.ReleaseThisThreadsHeapTop();
+            // Each training thread trims its own heap (halves.Run runs on this thread and the worker).
+            if (halves is null)
+                MallocArenas.ReleaseThisThreadsHeapTop();
+            else
+                halves.Run(_ => MallocArenas.ReleaseThisThreadsHeapTop());
             MallocArenas.ReleaseFreePages();
         }
         return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly, onDevice);
