@@ -55,14 +55,18 @@ public class CpuFastPathTests
         return (tokens.detach(), gradients);
     }
 
-    [Fact]
-    public void DropoutAttentionPathIsTheFusedAttentionWhenNothingIsDropped()
+    [Theory]
+    [InlineData(0.0, 1.0)] // standard attention
+    [InlineData(1.0, 0.0)] // softmax over tokens of V
+    [InlineData(0.5, 1.0)] // a mix
+    public void DropoutAttentionPathIsTheFusedAttentionWhenNothingIsDropped(double alpha, double beta)
     {
         // A rate so small that no weight is dropped and the 1/(1-p) scale is 1 in float: the spelled-out training path
-        // must then agree with the fused evaluation path, forward and backward.
+        // (head by head on column blocks, V mixed over its token axis there) must then agree with the fused evaluation
+        // path (head-major), forward and backward.
         var arch = CctPresets.Get("cct_2_3x2_32") with { AttentionDropout = 1e-12, Dropout = 0 };
         manual_seed(5);
-        using var attention = new SelfAttention(arch, new ValueMixing());
+        using var attention = new SelfAttention(arch, new ValueMixing(alpha, beta, AttentionScope.Both));
         using var x = randn(3, arch.NumTokens, arch.EmbeddingDim);
         attention.train();
         var (trainOut, trainGrad) = OutputAndInputGradient(attention, x);
@@ -76,7 +80,7 @@ public class CpuFastPathTests
         // And with a real rate the training path does drop: its output leaves the evaluation one.
         var dropping = arch with { AttentionDropout = 0.5 };
         manual_seed(5);
-        using var dropped = new SelfAttention(dropping, new ValueMixing());
+        using var dropped = new SelfAttention(dropping, new ValueMixing(alpha, beta, AttentionScope.Both));
         dropped.train();
         var (droppedOut, _) = OutputAndInputGradient(dropped, x);
         Assert.True((droppedOut - evalOut).abs().max().item<float>() > 1e-3);
