@@ -154,7 +154,8 @@ public sealed class CompactTransformerOptions
 
     /// <summary>
     /// Keeps parameters, gradients and AdamW's moments in one flat buffer so that an optimizer step is a few kernels
-    /// (same results, same checkpoints); null (default) turns it on for CUDA and off for the CPU.
+    /// (the same AdamW up to rounding, the same checkpoints); null (default) turns it on, false keeps TorchSharp's
+    /// per-parameter AdamW.
     /// </summary>
     public bool? FlatOptimizer;
 

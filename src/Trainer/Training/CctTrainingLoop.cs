@@ -100,7 +100,7 @@ internal sealed class CctTrainingLoop
         var device = Device;
         network.to(device);
         // The flat optimizer takes over the parameters' storage: only after the network is on its device.
-        bool flat = settings.FlatOptimizer ?? device.type == DeviceType.CUDA;
+        bool flat = settings.FlatOptimizer ?? true;
         // Weight decay on everything: the original's legacy torch.optim.AdamW(model.parameters()); one group unless
         // the head and the body learn at different rates.
         var (adamW, rateMultipliers) = OptimizerGroups.CreateAdamW(network, settings, flat);
