@@ -131,7 +131,7 @@ public sealed record TrainingSettings
     /// Keeps the trainable parameters, their gradients and AdamW's moments in one flat buffer, so that zeroing the
     /// gradients and the optimizer step are a few kernels instead of a few per parameter (the same AdamW, the same
     /// checkpoint format). Null turns it on: on CUDA each kernel launch costs, and on the CPU the per-parameter step runs
-    /// its ~400 small kernels on one thread while the other cores wait.
+    /// about ten small kernels per parameter on one thread while the other cores wait.
     /// </summary>
     public bool? FlatOptimizer { get; init; }
 
