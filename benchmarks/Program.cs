@@ -95,24 +95,36 @@ if (Runs("training"))
     }
 }
 
-// A section-2 measurement: the train step with a choice on, then off (switched back on afterwards), side by side, as one
-// table row in wall and CPU time.
-void AddOnOff(string area, string measurement, CctArchitecture arch, int batch, int warmup, int steps, Action<bool> set)
+// A section-2 measurement: the train step with a choice on and off, side by side, as one table row in wall and CPU
+// time. With several rounds the two sides take turns (on-off, then off-on, ...) and the ratio is the median of the
+// rounds' own ratios: a change of load then moves both sides of a round, where one on/off pair could swing +-10%.
+void AddOnOff(string area, string measurement, CctArchitecture arch, int batch, int warmup, int steps, int rounds, Action<bool> set)
 {
-    var on = TrainStepBenchmark.Run(arch, batch, warmup, steps);
-    set(false);
-    TrainStepBenchmark.Result off;
+    var on = new List<TrainStepBenchmark.Result>();
+    var off = new List<TrainStepBenchmark.Result>();
     try
     {
-        off = TrainStepBenchmark.Run(arch, batch, warmup, steps);
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (bool choice in round % 2 == 0 ? new[] { true, false } : new[] { false, true })
+            {
+                set(choice);
+                (choice ? on : off).Add(TrainStepBenchmark.Run(arch, batch, warmup, steps));
+            }
+        }
     }
     finally
     {
         set(true);
     }
-    table.Add(area, measurement,
-        $"{F(on.SecondsPerStep * 1000, 0)} / {F(off.SecondsPerStep * 1000, 0)} ms (off {F(off.SecondsPerStep / on.SecondsPerStep, 2)}x); " +
-        $"{F(on.CpuSecondsPerStep * 1000, 0)} / {F(off.CpuSecondsPerStep * 1000, 0)} CPU-ms (off {F(off.CpuSecondsPerStep / on.CpuSecondsPerStep, 2)}x)");
+    string Side(Func<TrainStepBenchmark.Result, double> seconds, string unit)
+    {
+        double onMedian = Timings.Median(on.Select(seconds).ToList()), offMedian = Timings.Median(off.Select(seconds).ToList());
+        var ratios = on.Zip(off, (a, b) => seconds(b) / seconds(a)).ToList();
+        string spread = rounds > 1 ? $", rounds {F(ratios.Min(), 2)}-{F(ratios.Max(), 2)}" : "";
+        return $"{F(onMedian * 1000, 0)} / {F(offMedian * 1000, 0)} {unit} (off {F(Timings.Median(ratios), 2)}x{spread})";
+    }
+    table.Add(area, measurement, $"{Side(r => r.SecondsPerStep, "ms")}; {Side(r => r.CpuSecondsPerStep, "CPU-ms")}");
 }
 
 if (Runs("choices"))
@@ -126,17 +138,19 @@ if (Runs("choices"))
         ("reuse of freed memory", on => TorchRuntime.ReuseFreedMemory = on),
         ("half-batches on two threads", on => TorchRuntime.HalfBatchesOnCpu = on),
     };
-    foreach (var (name, warmup, steps) in new[]
+    foreach (var (name, warmup, steps, rounds) in new[]
     {
-        ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.OneDnnSmallSteps),
-        ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.OneDnnLargeSteps),
+        ("cct_2_3x2_32", settings.SmallWarmupSteps, settings.OneDnnSmallSteps, settings.Rounds),
+        // One round: a CCT-7 step takes seconds.
+        ("cct_7_3x1_32", settings.LargeWarmupSteps, settings.OneDnnLargeSteps, 1),
     })
     {
         var arch = CctPresets.Get(name);
         foreach (var (choice, set) in switches)
         {
             Progress($"{choice} on/off {name}");
-            AddOnOff($"2 {choice} {name}", $"train step, on / off ({steps} steps each): wall; CPU", arch, settings.BatchSize, warmup, steps, set);
+            AddOnOff($"2 {choice} {name}", $"train step, on / off ({steps} steps each{(rounds > 1 ? $", {rounds} rounds in turn, medians" : "")}): wall; CPU",
+                arch, settings.BatchSize, warmup, steps, rounds, set);
         }
     }
 
@@ -147,7 +161,7 @@ if (Runs("choices"))
     Progress($"pieces on/off cct_7_3x1_32 batch {recipeBatch}");
     AddOnOff("2 half-batches in pieces under 64 MB cct_7_3x1_32",
         $"train step at batch {recipeBatch}, on / off ({settings.OneDnnLargeSteps} steps each): wall; CPU",
-        CctPresets.Get("cct_7_3x1_32"), recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps,
+        CctPresets.Get("cct_7_3x1_32"), recipeBatch, settings.LargeWarmupSteps, settings.OneDnnLargeSteps, 1,
         on => HalfBatchStep.PieceBytes = on ? limit : long.MaxValue);
 }
 
