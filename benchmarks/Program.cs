@@ -155,7 +155,8 @@ if (Runs("choices"))
     }
 
     // Pieces matter where a half-batch's largest activation passes a per-thread glibc heap (64 MB): cct_7 at batch 128,
-    // the recipe's batch (its attention weights are then 64 MiB per half). At the suite's batch 64 there is one piece.
+    // the recipe's batch (its first convolution's output is then 64 MiB per half). At the suite's batch 64 there is one
+    // piece.
     const int recipeBatch = 128;
     long limit = HalfBatchStep.PieceBytes;
     Progress($"pieces on/off cct_7_3x1_32 batch {recipeBatch}");

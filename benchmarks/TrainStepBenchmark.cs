@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.ML.CompactTransformer.Modeling;
 using Microsoft.ML.CompactTransformer.Native;
 using Microsoft.ML.CompactTransformer.Training;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Benchmarks;
@@ -38,8 +37,8 @@ internal static class TrainStepBenchmark
         manual_seed(1);
         using var network = new CctNetwork(architecture);
         network.train();
-        // The flat AdamW that Fit uses by default (TrainingSettings.FlatOptimizer), with PyTorch's default betas and eps.
-        using var optimizer = new FlatAdamW([new AdamW.ParamGroup(network.parameters(), 5e-4, 0.9, 0.999, 1e-8, 0.03)], 5e-4, 0.9, 0.999, 1e-8, 0.03);
+        // The optimizer Fit builds with its default settings (the flat AdamW, lr 5e-4, weight decay 0.03).
+        using var optimizer = OptimizerGroups.CreateAdamW(network, new TrainingSettings(), flat: true).Optimizer;
         using var images = randn(batchSize, architecture.InputChannels, architecture.ImageHeight, architecture.ImageWidth);
         using var labels = randint(0, architecture.NumClasses, [batchSize], ScalarType.Int64);
         var seconds = new List<double>();

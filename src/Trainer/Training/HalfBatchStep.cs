@@ -93,10 +93,11 @@ internal sealed class HalfBatchStep : IDisposable
     /// mean loss (and may record statistics). Nothing for the empty second half of a batch of one.
     /// </summary>
     /// <remarks>
-    /// Pieces, because glibc serves a thread other than the process's first from heaps of at most 64 MB: a larger block
-    /// (cct_7's attention weights and first convolution's output for 64 images are 64 MiB each) is mapped and unmapped
-    /// on every malloc and free, about a million page faults per cct_7 step on the worker thread, whatever mallopt says.
-    /// One backward through the sum rather than one per piece: autograd adds the pieces' gradients in a fixed order
+    /// Pieces, because glibc serves a thread other than the process's first from heaps of at most 64 MB: a larger
+    /// block (cct_7's first convolution's output for 64 images is 64 MiB, as are its attention weights where the
+    /// heads run together; the CPU's dropout path runs them one head at a time) is mapped and unmapped on every
+    /// malloc and free, about a million page faults per cct_7 step on the worker thread, whatever mallopt says. One
+    /// backward through the sum rather than one per piece: autograd adds the pieces' gradients in a fixed order
     /// before a single addition into the shared gradients, so two halves still give the same bits in either order.
     /// </remarks>
     public static void Backward(int part, Tensor images, Tensor labels, int imagesPerPiece, Func<Tensor, Tensor, Tensor> meanLoss)
