@@ -241,13 +241,15 @@ internal sealed class CctTrainingLoop
                 };
                 TrainingCheckpoint.Write(settings.CheckpointFolder!, state, network, optimizer, tracker);
             }
-            progress?.Report(metrics);
             // Each training thread trims its own heap (halves.Run runs on this thread and the worker).
             if (halves is null)
                 MallocArenas.ReleaseThisThreadsHeapTop();
             else
                 halves.Run(_ => MallocArenas.ReleaseThisThreadsHeapTop());
             MallocArenas.ReleaseFreePages();
+            // Told after the release: a callback that reads the resident set sees the epoch's resting footprint, and its
+            // reading is not the next epoch's starting point.
+            progress?.Report(metrics);
         }
         return Finish(history, normalization, step, tracker, cancelled: false, stoppedEarly, onDevice);
     }
