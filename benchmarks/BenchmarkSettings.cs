@@ -22,7 +22,7 @@ internal sealed record BenchmarkSettings
     /// <summary>
     /// CCT-7's Fit epochs are fewer but longer than CCT-2's: the first step of every epoch faults its working set back in
     /// after the epoch-end release of free pages (~2 s of a ~5.5 s step for CCT-7), a price a real epoch of hundreds of
-    /// steps does not notice; with 3-step epochs it was 12% of the measured rate.
+    /// steps does not notice; with 3-step epochs it was ~11% of the measured rate.
     /// </summary>
     public int LargeFitStepsPerEpoch { get; init; }
     public int SmallFitEpochs { get; init; }
