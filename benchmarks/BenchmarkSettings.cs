@@ -32,7 +32,7 @@ internal sealed record BenchmarkSettings
     public int MemoryEpochs { get; init; }
     /// <summary>
     /// Training images of the memory section's Fit. Enough steps per epoch (16 at batch 64) that the managed heap's
-    /// first ~20 MB (TorchSharp's tensor wrappers, until the first gen-0 collection) fill within epoch 1: with 4-step epochs
+    /// first ~20 MB (TorchSharp's tensor wrappers, until the first gen-0 collection) fill within the first epoch or two: with 4-step epochs
     /// that warm-up lasted to epoch 9 and read as growth.
     /// </summary>
     public int MemoryImages { get; init; }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML.CompactTransformer.Native;
+using Microsoft.ML.CompactTransformer.Tests.Estimator;
 using Microsoft.ML.CompactTransformer.Tests.Training;
 using Xunit.Abstractions;
 
@@ -92,6 +93,23 @@ public sealed class MallocArenasTests(ITestOutputHelper log)
         long pages = size / Environment.SystemPageSize;
         log.WriteLine($"page faults writing a {size >> 20} MB block in a heap emptied by the previous free (fewest of the last 2 cycles): {faults} of {pages} pages");
         Assert.InRange(faults, 0, pages / 20);
+    }
+
+    [Fact]
+    public void An_epoch_is_reported_after_its_release_of_free_pages()
+    {
+        // Fit trains on this thread, which makes the epoch-end release; a metrics callback that reads the resident set
+        // must find that epoch's free pages already handed back.
+        var ml = new MLContext(seed: 1);
+        var train = SyntheticImages.KeyedView(ml, SyntheticImages.Rows(32, seed: 1));
+        var options = SyntheticImages.TinyOptions(epochs: 3);
+        int before = MallocArenas.ReleasesOnThisThread;
+        var seen = new List<int>();
+        options.MetricsCallback = m => seen.Add(MallocArenas.ReleasesOnThisThread - before);
+        using (new CompactTransformerEstimator(options).Fit(train))
+        {
+        }
+        Assert.Equal([1, 2, 3], seen);
     }
 
     [Fact]

@@ -33,9 +33,16 @@ internal static class MallocArenas
     private static int reusing;
     private static bool unavailable = !OperatingSystem.IsLinux();
 
+    [ThreadStatic]
+    private static int releasesOnThisThread;
+
+    /// <summary>Calls of <see cref="ReleaseFreePages"/> made on the calling thread (tests check when training makes them).</summary>
+    internal static int ReleasesOnThisThread => releasesOnThisThread;
+
     /// <summary>Releases the free pages of every malloc arena; does nothing where the C library has no <c>malloc_trim</c>.</summary>
     public static void ReleaseFreePages()
     {
+        releasesOnThisThread++;
         if (unavailable)
             return;
         try
