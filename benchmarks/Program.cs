@@ -137,6 +137,7 @@ if (Runs("choices"))
         ("channels-last tokenizer", on => Tokenizer.ChannelsLastOnCpu = on),
         ("reuse of freed memory", on => TorchRuntime.ReuseFreedMemory = on),
         ("half-batches on two threads", on => TorchRuntime.HalfBatchesOnCpu = on),
+        ("vectorised dropout masks", on => StepRandomness.VectorisedMasks = on),
     };
     foreach (var (name, warmup, steps, rounds) in new[]
     {
