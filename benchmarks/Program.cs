@@ -138,6 +138,7 @@ if (Runs("choices"))
         ("reuse of freed memory", on => TorchRuntime.ReuseFreedMemory = on),
         ("half-batches on two threads", on => TorchRuntime.HalfBatchesOnCpu = on),
         ("vectorised dropout masks", on => StepRandomness.VectorisedMasks = on),
+        ("fused max-pool and ReLU", on => Tokenizer.FusedPoolingOnCpu = on),
     };
     foreach (var (name, warmup, steps, rounds) in new[]
     {

@@ -43,6 +43,37 @@ public class CpuFastPathTests
         }
     }
 
+    [Fact]
+    public void OnOneIntraOpThreadTheFusedPoolingGivesTheSameTokensAndGradients()
+    {
+        // A half-batch step runs on one intra-op thread, where the channels-last tokenizer pools with MaxPoolRelu.
+        var arch = CctPresets.Get("cct_2_3x2_32");
+        bool oneDnn = TorchRuntime.OneDnnConvolutions;
+        int threads = get_num_threads();
+        TorchRuntime.OneDnnConvolutions = true;
+        set_num_threads(1);
+        try
+        {
+            manual_seed(6);
+            using var tokenizer = new Tokenizer(arch);
+            using var images = randn(4, 3, 32, 32);
+            Tokenizer.FusedPoolingOnCpu = false;
+            var (plainTokens, plainGrads) = TokensAndGradients(tokenizer, images, channelsLast: true);
+            Tokenizer.FusedPoolingOnCpu = true;
+            var (fusedTokens, fusedGrads) = TokensAndGradients(tokenizer, images, channelsLast: true);
+            Assert.True(fusedTokens.eq(plainTokens).all().item<bool>(), "tokens differ");
+            for (int i = 0; i < plainGrads.Length; i++)
+                Assert.True(fusedGrads[i].allclose(plainGrads[i], rtol: 1e-5, atol: 1e-6), $"conv {i} weight gradient differs");
+        }
+        finally
+        {
+            Tokenizer.FusedPoolingOnCpu = true;
+            Tokenizer.ChannelsLastOnCpu = true;
+            set_num_threads(threads);
+            TorchRuntime.OneDnnConvolutions = oneDnn;
+        }
+    }
+
     private static (Tensor Tokens, Tensor[] Gradients) TokensAndGradients(Tokenizer tokenizer, Tensor images, bool channelsLast)
     {
         Tokenizer.ChannelsLastOnCpu = channelsLast;

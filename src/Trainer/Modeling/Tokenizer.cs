@@ -30,6 +30,13 @@ public sealed class Tokenizer : nn.Module<Tensor, Tensor>
     /// </summary>
     public static bool ChannelsLastOnCpu { get; set; } = true;
 
+    /// <summary>
+    /// Whether the channels-last path pools with <see cref="MaxPoolRelu"/> (one pass forward and one backward, on the
+    /// calling thread) where libtorch runs on one intra-op thread, as in a half-batch step; on by default. Process-wide,
+    /// for side-by-side measurements (benchmarks/) and the test that both compute the same function.
+    /// </summary>
+    public static bool FusedPoolingOnCpu { get; set; } = true;
+
     /// <summary>Builds the tokenizer <paramref name="arch"/> describes, with the original initialisation.</summary>
     public Tokenizer(CctArchitecture arch) : base(nameof(Tokenizer))
     {
@@ -69,7 +76,9 @@ public sealed class Tokenizer : nn.Module<Tensor, Tensor>
                 // ReLU after the pooling instead of before: max and ReLU commute (values and gradients alike, ties
                 // included, as ReLU's gradient at 0 is 0), and the ReLU then touches a quarter of the elements.
                 if (pooled)
-                    x = nn.functional.relu(nn.functional.max_pool2d(x, 3, 2, 1));
+                    x = FusedPoolingOnCpu && get_num_threads() == 1 && MaxPoolRelu.Applies(x)
+                        ? MaxPoolRelu.apply(x)
+                        : nn.functional.relu(nn.functional.max_pool2d(x, 3, 2, 1));
             }
         }
         else
