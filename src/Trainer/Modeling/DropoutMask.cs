@@ -50,20 +50,19 @@ internal static class DropoutMask
         var signedThreshold = Vector256.Create(threshold ^ 0x80000000u).AsInt32();
         var survivor = Vector256.Create(scale);
         ref float first = ref MemoryMarshal.GetReference(values);
-        int count = values.Length, i = 0;
-        Span<uint> tail = stackalloc uint[Lanes];
-        for (; i < count; i += Lanes)
+        int count = values.Length, whole = count - count % Lanes, i = 0;
+        for (; i < whole; i += Lanes)
         {
-            var draws = Next(ref s0, ref s1, ref s2, ref s3);
-            if (i + Lanes > count)
-            {
-                draws.CopyTo(tail);
-                for (int j = 0; i + j < count; j++)
-                    values[i + j] = tail[j] >= threshold ? scale : 0f;
-                break;
-            }
-            var keep = Vector256.GreaterThanOrEqual((draws ^ signBit).AsInt32(), signedThreshold).AsSingle();
+            var keep = Vector256.GreaterThanOrEqual((Next(ref s0, ref s1, ref s2, ref s3) ^ signBit).AsInt32(), signedThreshold).AsSingle();
             Vector256.StoreUnsafe(keep & survivor, ref first, (nuint)i);
+        }
+        if (i < count)
+        {
+            // The last, partial group takes the first lanes of one more step.
+            Span<uint> tail = stackalloc uint[Lanes];
+            Next(ref s0, ref s1, ref s2, ref s3).CopyTo(tail);
+            for (int j = 0; i + j < count; j++)
+                values[i + j] = tail[j] >= threshold ? scale : 0f;
         }
     }
 

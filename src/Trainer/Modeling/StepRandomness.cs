@@ -48,7 +48,7 @@ internal static class StepRandomness
         if (VectorisedMasks && DropoutMask.CanFill(mask))
             DropoutMask.Fill(mask, NextSeed(), p);
         else
-            mask = rand(x.shape, dtype: x.dtype, device: x.device, generator: current).ge_(p).div_(1 - p);
+            mask.uniform_(0, 1, current).ge_(p).div_(1 - p);
         return x.mul(mask).MoveToOuterDisposeScope();
     }
 
