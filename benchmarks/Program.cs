@@ -139,6 +139,7 @@ if (Runs("choices"))
         ("half-batches on two threads", on => TorchRuntime.HalfBatchesOnCpu = on),
         ("vectorised dropout masks", on => StepRandomness.VectorisedMasks = on),
         ("fused max-pool and ReLU", on => Tokenizer.FusedPoolingOnCpu = on),
+        ("fused attention with dropout", on => SelfAttention.FusedDroppedAttentionOnCpu = on),
     };
     foreach (var (name, warmup, steps, rounds) in new[]
     {

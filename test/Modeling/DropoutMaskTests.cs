@@ -39,6 +39,23 @@ public sealed class DropoutMaskTests
         AssertNear(bothSameLane, count - 8, q * q);
     }
 
+    [Theory]
+    [InlineData(64, 2)]
+    [InlineData(49, 3)]
+    [InlineData(5, 7)]
+    public void AStreamTakenRowByRowGivesTheMaskFilledAtOnce(int row, int rows)
+    {
+        // The fused attention draws a head's mask a row at a time; the rows must continue one stream (groups of 8
+        // spanning rows included) and equal the mask of the same seed in one piece.
+        using var whole = empty(row * rows);
+        DropoutMask.Fill(whole, 2024, 0.25);
+        var stream = new DropoutMaskStream(2024, 0.25);
+        var pieces = new float[row * rows];
+        for (int r = 0; r < rows; r++)
+            stream.Take(pieces.AsSpan(r * row, row));
+        Assert.Equal(whole.data<float>().ToArray(), pieces);
+    }
+
     [Fact]
     public void TheSameSeedGivesTheSameMaskAndAnotherSeedAnotherOneIncludingTheTail()
     {

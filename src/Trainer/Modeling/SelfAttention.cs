@@ -14,7 +14,9 @@ namespace Microsoft.ML.CompactTransformer.Modeling;
 /// scaled_dot_product_attention. With dropout on the CPU it is spelled out head by head (scores, softmax, dropout,
 /// weighted sum; see DroppedAttention for the order):
 /// libtorch's fused function then falls back to an unfused path of its own that cost about 25% more CPU time per
-/// layer for cct_2 on our machines (docs/PERFORMANCE.md). Both compute the original's attention.
+/// layer for cct_2 on our machines (docs/PERFORMANCE.md). In a half-batch step (one intra-op thread, masks drawn
+/// from the thread's own generator) the same computation runs as one function of our own, FusedDroppedAttention,
+/// with the same masks. All compute the original's attention.
 /// </remarks>
 public sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
@@ -24,6 +26,12 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
     private readonly int numHeads;
     private readonly double attentionDropout;
     private readonly ValueMixing mixing;
+
+    /// <summary>
+    /// Whether a training step on one CPU intra-op thread runs dropped attention through FusedDroppedAttention (default
+    /// true) rather than head by head in libtorch. Settable for the side-by-side measurement in benchmarks/.
+    /// </summary>
+    internal static bool FusedDroppedAttentionOnCpu { get; set; } = true;
 
     /// <summary>Builds the attention of <paramref name="arch"/>, reading the variant from <paramref name="mixing"/> at every call.</summary>
     public SelfAttention(CctArchitecture arch, ValueMixing mixing) : base(nameof(SelfAttention))
@@ -68,6 +76,18 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
     // vectorised.)
     private Tensor DroppedAttention(Tensor projected, long b, long n, long c, double p)
     {
+        if (FusedDroppedAttentionOnCpu && get_num_threads() == 1 && StepRandomness.DrawsMaskSeeds
+            && FusedDroppedAttention.Applies(projected, null, numHeads))
+        {
+            // The variant's values as one (B, N, C) tensor: softmax over tokens works column by column, so all heads at once.
+            var values = mixing.AppliesTo(AttentionScope.SelfAttention)
+                ? mixing.Apply(projected.narrow(2, 2 * c, c), tokenDim: 1, AttentionScope.SelfAttention).contiguous()
+                : null;
+            var seeds = new ulong[numHeads];
+            for (int h = 0; h < numHeads; h++)
+                seeds[h] = StepRandomness.NextMaskSeed();
+            return FusedDroppedAttention.Apply(projected, values, numHeads, p, seeds);
+        }
         long headDim = c / numHeads;
         double scale = 1.0 / Math.Sqrt(headDim);
         var blocks = projected.view(b, n, 3 * numHeads, headDim).unbind(2);

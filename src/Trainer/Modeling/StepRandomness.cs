@@ -52,6 +52,21 @@ internal static class StepRandomness
         return x.mul(mask).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Whether dropout on this thread draws <see cref="DropoutMask"/> masks from seeds of a generator of its own (a
+    /// half-batch step with <see cref="VectorisedMasks"/>): then <see cref="NextMaskSeed"/> gives the seed that the next
+    /// <see cref="Dropout"/> call would take, for a function that draws its masks itself (FusedDroppedAttention).
+    /// </summary>
+    public static bool DrawsMaskSeeds => current is not null && VectorisedMasks;
+
+    /// <summary>The seed of the next vectorised mask: one 63-bit draw from this thread's generator.</summary>
+    public static ulong NextMaskSeed()
+    {
+        if (current is null)
+            throw new InvalidOperationException("Mask seeds come from a thread's own generator; this thread has none (see StepRandomness.Use).");
+        return NextSeed();
+    }
+
     // One 63-bit draw from this thread's generator: the mask of the next dropout call is a function of it.
     private static ulong NextSeed()
     {
