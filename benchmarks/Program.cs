@@ -140,6 +140,7 @@ if (Runs("choices"))
         ("vectorised dropout masks", on => StepRandomness.VectorisedMasks = on),
         ("fused max-pool and ReLU", on => Tokenizer.FusedPoolingOnCpu = on),
         ("fused attention with dropout", on => SelfAttention.FusedDroppedAttentionOnCpu = on),
+        ("own convolution weight gradient", on => Tokenizer.OwnWeightGradientOnCpu = on),
     };
     foreach (var (name, warmup, steps, rounds) in new[]
     {

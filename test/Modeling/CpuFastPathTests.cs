@@ -74,6 +74,40 @@ public class CpuFastPathTests
         }
     }
 
+    [Fact]
+    public void OnOneIntraOpThreadTheOwnWeightGradientGivesTheSameTokensAndGradients()
+    {
+        // In a half-batch step the second convolution's weight gradient comes from ConvolutionWeightGradient.
+        var arch = CctPresets.Get("cct_2_3x2_32");
+        bool oneDnn = TorchRuntime.OneDnnConvolutions;
+        int threads = get_num_threads();
+        TorchRuntime.OneDnnConvolutions = true;
+        set_num_threads(1);
+        try
+        {
+            manual_seed(7);
+            using var tokenizer = new Tokenizer(arch);
+            using var images = randn(4, 3, 32, 32);
+            Tokenizer.OwnWeightGradientOnCpu = false;
+            var (plainTokens, plainGrads) = TokensAndGradients(tokenizer, images, channelsLast: true);
+            Tokenizer.OwnWeightGradientOnCpu = true;
+            var (ownTokens, ownGrads) = TokensAndGradients(tokenizer, images, channelsLast: true);
+            Assert.True(ownTokens.eq(plainTokens).all().item<bool>(), "tokens differ");
+            for (int i = 0; i < plainGrads.Length; i++)
+            {
+                double relative = ((ownGrads[i] - plainGrads[i]).norm() / plainGrads[i].norm()).item<float>();
+                Assert.True(relative < 1e-5, $"conv {i} weight gradient differs by {relative} (relative)");
+            }
+        }
+        finally
+        {
+            Tokenizer.OwnWeightGradientOnCpu = true;
+            Tokenizer.ChannelsLastOnCpu = true;
+            set_num_threads(threads);
+            TorchRuntime.OneDnnConvolutions = oneDnn;
+        }
+    }
+
     private static (Tensor Tokens, Tensor[] Gradients) TokensAndGradients(Tokenizer tokenizer, Tensor images, bool channelsLast)
     {
         Tokenizer.ChannelsLastOnCpu = channelsLast;

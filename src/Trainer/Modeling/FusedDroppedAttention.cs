@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -100,35 +101,32 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
         int n = s.N, d = s.D, heads = settings.Heads, pitch = s.NPad;
         float scale = (float)(1 / Math.Sqrt(d));
         var masks = Streams(settings);
-        var buffer = new float[heads * (2 * n * d + d * pitch) + n * pitch + n * n + pitch];
-        fixed (float* start = buffer)
+        using var buffer = new Scratch(heads * (2 * n * d + d * pitch) + n * pitch + n * n + pitch);
+        float* q = buffer.Start, kt = q + heads * n * d, v = kt + heads * d * pitch, scores = v + heads * n * d, dropped = scores + n * pitch, mask = dropped + n * n;
+        for (int b = 0; b < s.B; b++)
         {
-            float* q = start, kt = q + heads * n * d, v = kt + heads * d * pitch, scores = v + heads * n * d, dropped = scores + n * pitch, mask = dropped + n * n;
-            for (int b = 0; b < s.B; b++)
+            float* row0 = qkv + (long)b * n * 3 * s.C;
+            float* valueRow0 = values is null ? row0 + 2 * s.C : values + (long)b * n * s.C;
+            int valuePitch = values is null ? 3 * s.C : s.C;
+            if (b + 1 < s.B)
             {
-                float* row0 = qkv + (long)b * n * 3 * s.C;
-                float* valueRow0 = values is null ? row0 + 2 * s.C : values + (long)b * n * s.C;
-                int valuePitch = values is null ? 3 * s.C : s.C;
-                if (b + 1 < s.B)
+                // The next image's rows while this one computes: they come from memory at a few GB/s on one core.
+                FloatVectors.Prefetch(row0 + n * 3 * s.C, n * 3 * s.C * sizeof(float));
+                FloatVectors.Prefetch(weights + (b + 1L) * heads * n * n, (long)heads * n * n * sizeof(float));
+            }
+            PackHeads(row0, 3 * s.C, n, d, heads, q);
+            PackHeads(valueRow0, valuePitch, n, d, heads, v);
+            TransposeHeads(row0 + s.C, 3 * s.C, n, d, heads, kt, pitch);
+            for (int h = 0; h < heads; h++)
+            {
+                SmallGemm.Multiply(q + h * n * d, d, kt + h * d * pitch, pitch, scores, pitch, n, pitch, d);
+                float* w = weights + ((long)b * heads + h) * n * n;
+                for (int r = 0; r < n; r++)
                 {
-                    // The next image's rows while this one computes: they come from memory at a few GB/s on one core.
-                    FloatVectors.Prefetch(row0 + n * 3 * s.C, n * 3 * s.C * sizeof(float));
-                    FloatVectors.Prefetch(weights + (b + 1L) * heads * n * n, (long)heads * n * n * sizeof(float));
+                    masks[h].Take(new Span<float>(mask, n));
+                    SoftmaxRow(scores + r * pitch, n, scale, w + r * n, mask, dropped + r * n);
                 }
-                PackHeads(row0, 3 * s.C, n, d, heads, q);
-                PackHeads(valueRow0, valuePitch, n, d, heads, v);
-                TransposeHeads(row0 + s.C, 3 * s.C, n, d, heads, kt, pitch);
-                for (int h = 0; h < heads; h++)
-                {
-                    SmallGemm.Multiply(q + h * n * d, d, kt + h * d * pitch, pitch, scores, pitch, n, pitch, d);
-                    float* w = weights + ((long)b * heads + h) * n * n;
-                    for (int r = 0; r < n; r++)
-                    {
-                        masks[h].Take(new Span<float>(mask, n));
-                        SoftmaxRow(scores + r * pitch, n, scale, w + r * n, mask, dropped + r * n);
-                    }
-                    SmallGemm.Multiply(dropped, n, v + h * n * d, d, output + (long)b * n * s.C + h * d, s.C, n, d, n);
-                }
+                SmallGemm.Multiply(dropped, n, v + h * n * d, d, output + (long)b * n * s.C + h * d, s.C, n, d, n);
             }
         }
     }
@@ -138,49 +136,46 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
         int n = s.N, d = s.D, heads = settings.Heads, pitch = s.NPad;
         float scale = (float)(1 / Math.Sqrt(d));
         var masks = Streams(settings);
-        var buffer = new float[heads * (3 * n * d + d * pitch) + n * pitch + 2 * n * n + pitch];
-        fixed (float* start = buffer)
+        using var buffer = new Scratch(heads * (3 * n * d + d * pitch) + n * pitch + 2 * n * n + pitch);
+        float* q = buffer.Start, k = q + heads * n * d, vt = k + heads * n * d, go = vt + heads * d * pitch;
+        float* droppedGradient = go + heads * n * d, dropped = droppedGradient + n * pitch, scoresGradient = dropped + n * n, mask = scoresGradient + n * n;
+        for (int b = 0; b < s.B; b++)
         {
-            float* q = start, k = q + heads * n * d, vt = k + heads * n * d, go = vt + heads * d * pitch;
-            float* droppedGradient = go + heads * n * d, dropped = droppedGradient + n * pitch, scoresGradient = dropped + n * n, mask = scoresGradient + n * n;
-            for (int b = 0; b < s.B; b++)
+            float* row0 = qkv + (long)b * n * 3 * s.C;
+            float* gradientRow0 = projectedGradient + (long)b * n * 3 * s.C;
+            if (b + 1 < s.B)
             {
-                float* row0 = qkv + (long)b * n * 3 * s.C;
-                float* gradientRow0 = projectedGradient + (long)b * n * 3 * s.C;
-                if (b + 1 < s.B)
-                {
-                    FloatVectors.Prefetch(row0 + n * 3 * s.C, n * 3 * s.C * sizeof(float));
-                    FloatVectors.Prefetch(weights + (b + 1L) * heads * n * n, (long)heads * n * n * sizeof(float));
-                    FloatVectors.Prefetch(gradient + (b + 1L) * n * s.C, n * s.C * sizeof(float));
-                }
-                PackHeads(row0, 3 * s.C, n, d, heads, q);
-                PackHeads(row0 + s.C, 3 * s.C, n, d, heads, k);
-                PackHeads(gradient + (long)b * n * s.C, s.C, n, d, heads, go);
-                if (values is null)
-                    TransposeHeads(row0 + 2 * s.C, 3 * s.C, n, d, heads, vt, pitch);
-                else
-                    TransposeHeads(values + (long)b * n * s.C, s.C, n, d, heads, vt, pitch);
-                for (int h = 0; h < heads; h++)
-                {
-                    // d(dropped) = dO v^T; the weights' gradient through the mask; then the softmax's, scaled.
-                    SmallGemm.Multiply(go + h * n * d, d, vt + h * d * pitch, pitch, droppedGradient, pitch, n, pitch, d);
-                    float* w = weights + ((long)b * heads + h) * n * n;
-                    for (int r = 0; r < n; r++)
-                    {
-                        masks[h].Take(new Span<float>(mask, n));
-                        SoftmaxGradientRow(w + r * n, mask, droppedGradient + r * pitch, n, scale, dropped + r * n, scoresGradient + r * n);
-                    }
-                    float* dv = values is null
-                        ? gradientRow0 + 2 * s.C + h * d
-                        : valuesGradient + (long)b * n * s.C + h * d;
-                    SmallGemm.MultiplyTransposedA(dropped, n, go + h * n * d, d, dv, values is null ? 3 * s.C : s.C, n, d, n);
-                    SmallGemm.Multiply(scoresGradient, n, k + h * n * d, d, gradientRow0 + h * d, 3 * s.C, n, d, n);
-                    SmallGemm.MultiplyTransposedA(scoresGradient, n, q + h * n * d, d, gradientRow0 + s.C + h * d, 3 * s.C, n, d, n);
-                }
-                if (values is not null)
-                    for (int t = 0; t < n; t++)
-                        new Span<float>(gradientRow0 + (long)t * 3 * s.C + 2 * s.C, s.C).Clear();
+                FloatVectors.Prefetch(row0 + n * 3 * s.C, n * 3 * s.C * sizeof(float));
+                FloatVectors.Prefetch(weights + (b + 1L) * heads * n * n, (long)heads * n * n * sizeof(float));
+                FloatVectors.Prefetch(gradient + (b + 1L) * n * s.C, n * s.C * sizeof(float));
             }
+            PackHeads(row0, 3 * s.C, n, d, heads, q);
+            PackHeads(row0 + s.C, 3 * s.C, n, d, heads, k);
+            PackHeads(gradient + (long)b * n * s.C, s.C, n, d, heads, go);
+            if (values is null)
+                TransposeHeads(row0 + 2 * s.C, 3 * s.C, n, d, heads, vt, pitch);
+            else
+                TransposeHeads(values + (long)b * n * s.C, s.C, n, d, heads, vt, pitch);
+            for (int h = 0; h < heads; h++)
+            {
+                // d(dropped) = dO v^T; the weights' gradient through the mask; then the softmax's, scaled.
+                SmallGemm.Multiply(go + h * n * d, d, vt + h * d * pitch, pitch, droppedGradient, pitch, n, pitch, d);
+                float* w = weights + ((long)b * heads + h) * n * n;
+                for (int r = 0; r < n; r++)
+                {
+                    masks[h].Take(new Span<float>(mask, n));
+                    SoftmaxGradientRow(w + r * n, mask, droppedGradient + r * pitch, n, scale, dropped + r * n, scoresGradient + r * n);
+                }
+                float* dv = values is null
+                    ? gradientRow0 + 2 * s.C + h * d
+                    : valuesGradient + (long)b * n * s.C + h * d;
+                SmallGemm.MultiplyTransposedA(dropped, n, go + h * n * d, d, dv, values is null ? 3 * s.C : s.C, n, d, n);
+                SmallGemm.Multiply(scoresGradient, n, k + h * n * d, d, gradientRow0 + h * d, 3 * s.C, n, d, n);
+                SmallGemm.MultiplyTransposedA(scoresGradient, n, q + h * n * d, d, gradientRow0 + s.C + h * d, 3 * s.C, n, d, n);
+            }
+            if (values is not null)
+                for (int t = 0; t < n; t++)
+                    new Span<float>(gradientRow0 + (long)t * 3 * s.C + 2 * s.C, s.C).Clear();
         }
     }
 
@@ -293,6 +288,29 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
     }
 
     private sealed record Settings(int Heads, double P, ulong[] Seeds);
+
+    // Working memory of one call, pooled and pinned: a new array per call would be zeroed, and from cct_7's size on it
+    // would land on the large-object heap.
+    private readonly struct Scratch : IDisposable
+    {
+        private readonly float[] array;
+        private readonly GCHandle pin;
+
+        public Scratch(int length)
+        {
+            array = ArrayPool<float>.Shared.Rent(length);
+            pin = GCHandle.Alloc(array, GCHandleType.Pinned);
+            Start = (float*)pin.AddrOfPinnedObject();
+        }
+
+        public float* Start { get; }
+
+        public void Dispose()
+        {
+            pin.Free();
+            ArrayPool<float>.Shared.Return(array);
+        }
+    }
 
     private readonly struct Shape
     {

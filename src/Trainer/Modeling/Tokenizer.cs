@@ -37,6 +37,14 @@ public sealed class Tokenizer : nn.Module<Tensor, Tensor>
     /// </summary>
     public static bool FusedPoolingOnCpu { get; set; } = true;
 
+    /// <summary>
+    /// Whether the channels-last path computes a convolution's weight gradient with <see cref="ConvolutionWeightGradient"/>
+    /// (oneDNN then computes the input gradient only) where libtorch runs on one intra-op thread and the convolution
+    /// qualifies (stride 1, input channels a multiple of 16: cct's second and later convolutions); on by default.
+    /// Process-wide, for side-by-side measurements (benchmarks/) and the test that both compute the same function.
+    /// </summary>
+    internal static bool OwnWeightGradientOnCpu { get; set; } = true;
+
     /// <summary>Builds the tokenizer <paramref name="arch"/> describes, with the original initialisation.</summary>
     public Tokenizer(CctArchitecture arch) : base(nameof(Tokenizer))
     {
@@ -72,7 +80,17 @@ public sealed class Tokenizer : nn.Module<Tensor, Tensor>
             x = ChannelsLast(x);
             foreach (var conv in convolutions)
             {
-                x = nn.functional.conv2d(x, ChannelsLast(conv.weight!), conv.bias, conv.stride, conv.padding);
+                var weight = ChannelsLast(conv.weight!);
+                if (OwnWeightGradientOnCpu && get_num_threads() == 1 && weight.requires_grad && is_grad_enabled()
+                    && conv.padding is { } padding && ConvolutionWeightGradient.Applies(x, weight, conv.stride, padding))
+                {
+                    var output = nn.functional.conv2d(x, weight.detach(), conv.bias, conv.stride, padding);
+                    x = ConvolutionWeightGradient.Apply(output, x, weight, padding[0]);
+                }
+                else
+                {
+                    x = nn.functional.conv2d(x, weight, conv.bias, conv.stride, conv.padding);
+                }
                 // ReLU after the pooling instead of before: max and ReLU commute (values and gradients alike, ties
                 // included, as ReLU's gradient at 0 is 0), and the ReLU then touches a quarter of the elements.
                 if (pooled)
