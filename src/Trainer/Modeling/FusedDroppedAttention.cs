@@ -14,8 +14,9 @@ namespace Microsoft.ML.CompactTransformer.Modeling;
 /// instead of being kept), times v; the heads' results side by side in (B, N, C).
 /// </summary>
 /// <remarks>
-/// Why: spelled out in libtorch (SelfAttention's head-by-head path) a cct_2 layer's attention made ~20 tensors and
-/// ran its batched 64 x 64 x 64 products at ~60% of MKL's large-matrix rate. Here a head's q, k^T and v are packed
+/// Why: spelled out in libtorch (SelfAttention's head-by-head path) a cct_2 layer's attention is a dozen operations
+/// forward and more backward, each a pass over memory, and MKL ran its batched 64 x 64 x 64 products at ~60% of its
+/// large-matrix rate. Here a head's q, k^T and v are packed
 /// into small contiguous blocks once per image, the products run in registers (<see cref="SmallGemm"/>), the scale,
 /// softmax, mask and its gradient are single passes over rows that are in cache, and the gradients of q, k and v are
 /// written straight into one (B, N, 3C) tensor. Only the softmax weights (B, H, N, N) are kept for the backward pass.
