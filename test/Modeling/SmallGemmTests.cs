@@ -37,4 +37,21 @@ public sealed unsafe class SmallGemmTests
         Assert.True(c.narrow(1, n, 2).eq(99f).all().item<bool>(), "A B wrote past its columns");
         Assert.True(cTransposed.narrow(1, n, 2).eq(99f).all().item<bool>(), "A^T B wrote past its columns");
     }
+
+    [Fact]
+    public void AnAccumulatingProductAddsToCAndRefusesEdgesItCannotTake()
+    {
+        var generator = new Generator(11);
+        using var aStoredTransposed = randn([21, 8], generator: generator);
+        using var b = randn([21, 32], generator: generator);
+        using var c = randn([8, 32], generator: generator);
+        using var expected = c + aStoredTransposed.t().mm(b);
+        fixed (byte* pa = aStoredTransposed.bytes, pb = b.bytes, pc = c.bytes)
+        {
+            SmallGemm.MultiplyTransposedA((float*)pa, 8, (float*)pb, 32, (float*)pc, 32, 8, 32, 21, accumulate: true);
+            nint a = (nint)pa, bb = (nint)pb, cc = (nint)pc;
+            Assert.Throws<ArgumentException>(() => SmallGemm.MultiplyTransposedA((float*)a, 8, (float*)bb, 32, (float*)cc, 32, 6, 32, 21, accumulate: true));
+        }
+        Assert.True(c.allclose(expected, rtol: 1e-5, atol: 1e-5), "C + A^T B differs");
+    }
 }

@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,9 +13,9 @@ namespace Microsoft.ML.CompactTransformer.Modeling;
 /// <remarks>
 /// Why: for cct_2's second convolution (64 -> 128 channels, 16 x 16, 32 images on one thread) oneDNN's weight gradient
 /// (its jit:avx2 kernel) ran at 40-45 GFLOP/s, this one at 53-57 on the same machine. Per image, per kernel tap and
-/// per block of 16 input channels, a 4 x 16 block of dW stays in registers while a row of positions streams by: dY's
-/// 4 output channels broadcast, X's 16 input channels loaded, both rows in L1; the (out x 16) slice of dW stays in L1
-/// for the image's rows. Needs AVX2 and FMA, float32 channels-last tensors on the CPU, input channels a multiple of 16,
+/// per block of 16 input channels, a row of positions is one accumulating product of <see cref="SmallGemm"/>: 4 x 16
+/// blocks of dW stay in registers while the row streams by (dY's 4 output channels broadcast, X's 16 input channels
+/// loaded, both rows in L1), and the (out x 16) slice of dW stays in L1 for the image's rows. Needs AVX2 and FMA, float32 channels-last tensors on the CPU, input channels a multiple of 16,
 /// output channels a multiple of 4; it runs on the calling thread (a half-batch step's one intra-op thread).
 /// </remarks>
 internal sealed unsafe class ConvolutionWeightGradient : autograd.SingleTensorFunction<ConvolutionWeightGradient>
@@ -100,37 +98,10 @@ internal sealed unsafe class ConvolutionWeightGradient : autograd.SingleTensorFu
                             continue;
                         float* gRow = g + ((long)(b * s.OutH + y) * s.OutW + x0) * s.O;
                         float* xRow = x + ((long)(b * s.H + inputY) * s.W + x0 + kx - s.P) * s.C + cb;
-                        for (int ob = 0; ob < s.O; ob += 4)
-                            Block4x16(gRow + ob, s.O, xRow, s.C, x1 - x0, w + (long)ob * wPitch + tap * s.C + cb, wPitch);
+                        // dW[:, tap, cb..cb+15] (O x 16, rows wPitch apart) += dY_row^T (O x positions) X_row (positions x 16).
+                        SmallGemm.MultiplyTransposedA(gRow, s.O, xRow, s.C, w + tap * s.C + cb, wPitch, s.O, 16, x1 - x0, accumulate: true);
                     }
             }
-    }
-
-    // dW rows ob..ob+3 (pitch wPitch), 16 input channels: += sum over `count` positions of g[0..3] * x[0..15].
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x16(float* g, int gPitch, float* x, int xPitch, int count, float* w, int wPitch)
-    {
-        var c00 = Avx.LoadVector256(w); var c01 = Avx.LoadVector256(w + 8);
-        var c10 = Avx.LoadVector256(w + wPitch); var c11 = Avx.LoadVector256(w + wPitch + 8);
-        var c20 = Avx.LoadVector256(w + 2 * wPitch); var c21 = Avx.LoadVector256(w + 2 * wPitch + 8);
-        var c30 = Avx.LoadVector256(w + 3 * wPitch); var c31 = Avx.LoadVector256(w + 3 * wPitch + 8);
-        for (int t = 0; t < count; t++, g += gPitch, x += xPitch)
-        {
-            var x0 = Avx.LoadVector256(x);
-            var x1 = Avx.LoadVector256(x + 8);
-            var a = Vector256.Create(g[0]);
-            c00 = Fma.MultiplyAdd(a, x0, c00); c01 = Fma.MultiplyAdd(a, x1, c01);
-            a = Vector256.Create(g[1]);
-            c10 = Fma.MultiplyAdd(a, x0, c10); c11 = Fma.MultiplyAdd(a, x1, c11);
-            a = Vector256.Create(g[2]);
-            c20 = Fma.MultiplyAdd(a, x0, c20); c21 = Fma.MultiplyAdd(a, x1, c21);
-            a = Vector256.Create(g[3]);
-            c30 = Fma.MultiplyAdd(a, x0, c30); c31 = Fma.MultiplyAdd(a, x1, c31);
-        }
-        Avx.Store(w, c00); Avx.Store(w + 8, c01);
-        Avx.Store(w + wPitch, c10); Avx.Store(w + wPitch + 8, c11);
-        Avx.Store(w + 2 * wPitch, c20); Avx.Store(w + 2 * wPitch + 8, c21);
-        Avx.Store(w + 3 * wPitch, c30); Avx.Store(w + 3 * wPitch + 8, c31);
     }
 
     private sealed record Geometry(long Padding)

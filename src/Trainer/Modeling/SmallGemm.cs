@@ -37,16 +37,21 @@ internal static unsafe class SmallGemm
                 Row8(a + (long)i * lda, 1, b + j, ldb, c + (long)i * ldc + j, k);
     }
 
-    /// <summary>C (m x n, ldc) = A^T B where A is stored k x m (row pitch lda) and B is k x n (ldb); n a multiple of 8.</summary>
+    /// <summary>
+    /// C (m x n, ldc) = A^T B where A is stored k x m (row pitch lda) and B is k x n (ldb); n a multiple of 8. With
+    /// <paramref name="accumulate"/>, C += A^T B (only where m is a multiple of 4 and n of 16).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MultiplyTransposedA(float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int n, int k)
+    public static void MultiplyTransposedA(float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate = false)
     {
+        if (accumulate && (m % 4 != 0 || n % 16 != 0))
+            throw new ArgumentException($"Accumulating products take m a multiple of 4 and n of 16; got m = {m}, n = {n}.");
         int j = 0;
         for (; j + 16 <= n; j += 16)
         {
             int i = 0;
             for (; i + 4 <= m; i += 4)
-                Block4x16Transposed(a + i, lda, b + j, ldb, c + (long)i * ldc + j, ldc, k);
+                Block4x16Transposed(a + i, lda, b + j, ldb, c + (long)i * ldc + j, ldc, k, accumulate);
             for (; i < m; i++)
                 Row16(a + i, lda, b + j, ldb, c + (long)i * ldc + j, k);
         }
@@ -81,12 +86,19 @@ internal static unsafe class SmallGemm
         Avx.Store(c, c30); Avx.Store(c + 8, c31);
     }
 
-    // A^T: the four rows of C take four neighbouring elements of one row of A.
+    // A^T: the four rows of C take four neighbouring elements of one row of A. Accumulating starts from C's values.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x16Transposed(float* a, int lda, float* b, int ldb, float* c, int ldc, int k)
+    private static void Block4x16Transposed(float* a, int lda, float* b, int ldb, float* c, int ldc, int k, bool accumulate)
     {
         var c00 = Vector256<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00;
         var c20 = c00; var c21 = c00; var c30 = c00; var c31 = c00;
+        if (accumulate)
+        {
+            c00 = Avx.LoadVector256(c); c01 = Avx.LoadVector256(c + 8);
+            c10 = Avx.LoadVector256(c + ldc); c11 = Avx.LoadVector256(c + ldc + 8);
+            c20 = Avx.LoadVector256(c + 2 * ldc); c21 = Avx.LoadVector256(c + 2 * ldc + 8);
+            c30 = Avx.LoadVector256(c + 3 * ldc); c31 = Avx.LoadVector256(c + 3 * ldc + 8);
+        }
         for (int t = 0; t < k; t++, b += ldb, a += lda)
         {
             var b0 = Avx.LoadVector256(b);
