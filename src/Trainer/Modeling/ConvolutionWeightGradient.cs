@@ -48,7 +48,7 @@ internal sealed unsafe class ConvolutionWeightGradient : autograd.SingleTensorFu
         long expectedHeight = input.shape[2] + 2 * padding - kernel + 1, expectedWidth = input.shape[3] + 2 * padding - kernel + 1;
         if (output.dim() != 4 || output.shape[0] != input.shape[0] || output.shape[1] != weight.shape[0] || output.shape[2] != expectedHeight || output.shape[3] != expectedWidth)
             throw new ArgumentException($"The convolution's output should be {input.shape[0]}x{weight.shape[0]}x{expectedHeight}x{expectedWidth}; got {string.Join('x', output.shape)}.", nameof(output));
-        return apply(output, input, weight, new Geometry(padding));
+        return apply(output, input, weight, new Geometry(padding, weight.shape[0], kernel));
     }
 
     /// <inheritdoc />
@@ -56,9 +56,8 @@ internal sealed unsafe class ConvolutionWeightGradient : autograd.SingleTensorFu
     {
         var output = (Tensor)vars[0];
         var input = (Tensor)vars[1];
-        var weight = (Tensor)vars[2];
         ctx.save_for_backward([input]);
-        ctx.save_data(nameof(Geometry), (Geometry)vars[3] with { OutputChannels = weight.shape[0], Kernel = weight.shape[2] });
+        ctx.save_data(nameof(Geometry), (Geometry)vars[3]);
         return output.alias();
     }
 
@@ -104,11 +103,7 @@ internal sealed unsafe class ConvolutionWeightGradient : autograd.SingleTensorFu
             }
     }
 
-    private sealed record Geometry(long Padding)
-    {
-        public long OutputChannels { get; init; }
-        public long Kernel { get; init; }
-    }
+    private sealed record Geometry(long Padding, long OutputChannels, long Kernel);
 
     private readonly struct Sizes(Tensor input, Tensor gradientRows, Geometry geometry)
     {

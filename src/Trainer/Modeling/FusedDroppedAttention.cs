@@ -104,11 +104,10 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
         var masks = Streams(settings);
         using var buffer = new Scratch(heads * (2 * n * d + d * pitch) + n * pitch + n * n + pitch);
         float* q = buffer.Start, kt = q + heads * n * d, v = kt + heads * d * pitch, scores = v + heads * n * d, dropped = scores + n * pitch, mask = dropped + n * n;
+        var valueRows = new Rows(s, qkv, values);
         for (int b = 0; b < s.B; b++)
         {
             float* row0 = qkv + (long)b * n * 3 * s.C;
-            float* valueRow0 = values is null ? row0 + 2 * s.C : values + (long)b * n * s.C;
-            int valuePitch = values is null ? 3 * s.C : s.C;
             if (b + 1 < s.B)
             {
                 // The next image's rows while this one computes: they come from memory at a few GB/s on one core.
@@ -116,7 +115,7 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
                 FloatVectors.Prefetch(weights + (b + 1L) * heads * n * n, (long)heads * n * n * sizeof(float));
             }
             PackHeads(row0, 3 * s.C, n, d, heads, q);
-            PackHeads(valueRow0, valuePitch, n, d, heads, v);
+            PackHeads(valueRows.Image(b), valueRows.Pitch, n, d, heads, v);
             TransposeHeads(row0 + s.C, 3 * s.C, n, d, heads, kt, pitch);
             for (int h = 0; h < heads; h++)
             {
@@ -140,6 +139,8 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
         using var buffer = new Scratch(heads * (3 * n * d + d * pitch) + n * pitch + 2 * n * n + pitch);
         float* q = buffer.Start, k = q + heads * n * d, vt = k + heads * n * d, go = vt + heads * d * pitch;
         float* droppedGradient = go + heads * n * d, dropped = droppedGradient + n * pitch, scoresGradient = dropped + n * n, mask = scoresGradient + n * n;
+        var valueRows = new Rows(s, qkv, values);
+        var valueGradientRows = new Rows(s, projectedGradient, valuesGradient);
         for (int b = 0; b < s.B; b++)
         {
             float* row0 = qkv + (long)b * n * 3 * s.C;
@@ -153,10 +154,7 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
             PackHeads(row0, 3 * s.C, n, d, heads, q);
             PackHeads(row0 + s.C, 3 * s.C, n, d, heads, k);
             PackHeads(gradient + (long)b * n * s.C, s.C, n, d, heads, go);
-            if (values is null)
-                TransposeHeads(row0 + 2 * s.C, 3 * s.C, n, d, heads, vt, pitch);
-            else
-                TransposeHeads(values + (long)b * n * s.C, s.C, n, d, heads, vt, pitch);
+            TransposeHeads(valueRows.Image(b), valueRows.Pitch, n, d, heads, vt, pitch);
             for (int h = 0; h < heads; h++)
             {
                 // d(dropped) = dO v^T; the weights' gradient through the mask; then the softmax's, scaled.
@@ -167,10 +165,7 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
                     masks[h].Take(new Span<float>(mask, n));
                     SoftmaxGradientRow(w + r * n, mask, droppedGradient + r * pitch, n, scale, dropped + r * n, scoresGradient + r * n);
                 }
-                float* dv = values is null
-                    ? gradientRow0 + 2 * s.C + h * d
-                    : valuesGradient + (long)b * n * s.C + h * d;
-                SmallGemm.MultiplyTransposedA(dropped, n, go + h * n * d, d, dv, values is null ? 3 * s.C : s.C, n, d, n);
+                SmallGemm.MultiplyTransposedA(dropped, n, go + h * n * d, d, valueGradientRows.Image(b) + h * d, valueGradientRows.Pitch, n, d, n);
                 SmallGemm.Multiply(scoresGradient, n, k + h * n * d, d, gradientRow0 + h * d, 3 * s.C, n, d, n);
                 SmallGemm.MultiplyTransposedA(scoresGradient, n, q + h * n * d, d, gradientRow0 + s.C + h * d, 3 * s.C, n, d, n);
             }
@@ -289,6 +284,18 @@ internal sealed unsafe class FusedDroppedAttention : autograd.SingleTensorFuncti
     }
 
     private sealed record Settings(int Heads, double P, ulong[] Seeds);
+
+    // Where the values' rows (or their gradient's) are: the v block of the (B, N, 3C) projection, or the (B, N, C)
+    // tensor that replaced them.
+    private readonly struct Rows(Shape s, float* projection, float* replacement)
+    {
+        private readonly float* first = replacement is null ? projection + 2 * s.C : replacement;
+        private readonly int tokens = s.N;
+
+        public int Pitch { get; } = replacement is null ? 3 * s.C : s.C;
+
+        public float* Image(int b) => first + (long)b * tokens * Pitch;
+    }
 
     // Working memory of one call, pooled and pinned: a new array per call would be zeroed, and from cct_7's size on it
     // would land on the large-object heap.
